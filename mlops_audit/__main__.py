@@ -1,0 +1,3 @@
+from mlops_audit.cli import main
+
+raise SystemExit(main())

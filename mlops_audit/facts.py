@@ -1,0 +1,69 @@
+"""All facts about one repository: one record per analyzer, computed once, read by the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from mlops_audit.analyzers.ci import CIFacts, analyze_ci
+from mlops_audit.analyzers.code import CodeFacts
+from mlops_audit.analyzers.data_versioning import DataFacts, analyze_data
+from mlops_audit.analyzers.environment import EnvironmentFacts, analyze_environment
+from mlops_audit.analyzers.git_history import GitFacts, analyze_git
+from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks
+from mlops_audit.analyzers.python_code import PythonFacts, analyze_python
+from mlops_audit.analyzers.stack import StackFacts, detect_stack
+from mlops_audit.inventory import Inventory, RepoFile
+from mlops_audit.model import Note
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUnit:
+    """One analysed source: a `.py` file or a notebook's code cells."""
+
+    path: str
+    kind: str  # "python" or "notebook"
+    roles: tuple[str, ...]
+    code: CodeFacts
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    files: tuple[RepoFile, ...]
+    python: PythonFacts
+    notebooks: NotebookFacts
+    ci: CIFacts
+    data: DataFacts
+    environment: EnvironmentFacts
+    git: GitFacts
+    stack: StackFacts
+    notes: tuple[Note, ...]
+
+    def code_units(self) -> Iterator[CodeUnit]:
+        for file in self.python.files:
+            kind = "notebook" if file.notebook_like else "python"
+            yield CodeUnit(file.path, kind, file.roles, file.code)
+        for notebook in self.notebooks.notebooks:
+            yield CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code)
+
+
+def collect_facts(inventory: Inventory) -> Facts:
+    """Run every analyzer over the inventory. Analyzers are pure; problems become notes, never exceptions."""
+    python = analyze_python(inventory)
+    notebooks = analyze_notebooks(inventory)
+    ci = analyze_ci(inventory)
+    data = analyze_data(inventory)
+    environment = analyze_environment(inventory)
+    git = analyze_git(inventory)
+    stack = detect_stack(inventory, python, notebooks, environment, ci)
+    return Facts(
+        files=tuple(inventory.files),
+        python=python,
+        notebooks=notebooks,
+        ci=ci,
+        data=data,
+        environment=environment,
+        git=git,
+        stack=stack,
+        notes=tuple(sorted(inventory.notes)),
+    )

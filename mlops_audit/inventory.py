@@ -1,0 +1,312 @@
+"""Which files the audited repository holds, what kind each is, and bounded, root-confined reads.
+
+Inside a git repository the inventory is `git ls-files` (tracked files) plus untracked files that are not
+ignored, so local data a user keeps out of git is not audited. Outside git it is a walk that honours
+`.gitignore` files. Symlinks are never followed out of the audited root; vendored and generated folders
+(virtualenvs, caches, build output, tracker run folders) are left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import git
+import pathspec
+
+from mlops_audit.errors import PathError
+from mlops_audit.model import Note
+
+MAX_TEXT_BYTES = 4 * 1024 * 1024
+BINARY_SNIFF_BYTES = 8192
+
+SKIPPED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "site-packages", "node_modules", ".tox", ".nox",
+        "__pycache__", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache", ".ruff_cache", "mlruns", "wandb",
+        ".dvc_cache", ".eggs", "build", "dist", ".idea", ".vscode",
+    }
+)
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+EXAMPLE_DIRS = frozenset(
+    {"examples", "example", "docs", "doc", "tutorials", "tutorial", "demo", "demos", "samples", "sample"}
+)
+
+MODEL_SUFFIXES = frozenset(
+    {".pkl", ".pickle", ".joblib", ".sav", ".h5", ".hdf5", ".keras", ".pt", ".pth", ".ckpt", ".safetensors",
+     ".onnx", ".pb", ".tflite", ".mlmodel", ".gguf", ".cbm", ".model"}
+)
+DATA_SUFFIXES = frozenset(
+    {".csv", ".tsv", ".parquet", ".feather", ".jsonl", ".ndjson", ".xlsx", ".xls", ".arrow", ".npy", ".npz",
+     ".tfrecord", ".tfrecords", ".avro", ".orc", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".sqlite", ".db"}
+)
+CI_PATTERNS = (
+    ".github/workflows/*.yml", ".github/workflows/*.yaml", ".gitlab-ci.yml", "azure-pipelines*.yml",
+    "azure-pipelines*.yaml", ".azure-pipelines/*.yml", ".azure-pipelines/*.yaml", "Jenkinsfile", "*.Jenkinsfile",
+    ".circleci/config.yml", ".circleci/config.yaml", "bitbucket-pipelines.yml", "cloudbuild*.yaml",
+    "cloudbuild*.yml", "buildspec*.yml", "buildspec*.yaml",
+)
+MANIFEST_NAMES = frozenset(
+    {"pyproject.toml", "setup.cfg", "setup.py", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "pdm.lock",
+     "environment.yml", "environment.yaml", "conda.yaml", "conda.yml", "conda-lock.yml", "pixi.toml",
+     "pixi.lock", "MLproject", "python_env.yaml", ".python-version", "runtime.txt"}
+)
+
+
+def classify(path: str) -> str:
+    """The kind of a file from its repository-relative path alone."""
+    pure = PurePosixPath(path)
+    name, suffix = pure.name, pure.suffix.lower()
+    if matches(path, CI_PATTERNS):
+        return "ci"
+    if name in ("dvc.yaml", "dvc.lock", ".dvcignore") or suffix == ".dvc" or path.startswith(".dvc/"):
+        return "dvc"
+    if name in ("Dockerfile", "Containerfile") or name.endswith(".Dockerfile") or name.startswith("Dockerfile."):
+        return "docker"
+    if name in MANIFEST_NAMES or fnmatch.fnmatchcase(name, "requirements*.txt") or fnmatch.fnmatchcase(
+        name, "requirements*.in"
+    ):
+        return "manifest"
+    if suffix in (".py", ".pyw"):
+        return "python"
+    if suffix == ".ipynb":
+        return "notebook"
+    if suffix in MODEL_SUFFIXES:
+        return "model"
+    if suffix in DATA_SUFFIXES:
+        return "data"
+    if suffix in (".yml", ".yaml"):
+        return "yaml"
+    if suffix == ".toml":
+        return "toml"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".md", ".rst", ".txt"):
+        return "text"
+    if suffix in (".sh", ".bash") or name in ("Makefile", "makefile", "GNUmakefile", "justfile", "Taskfile.yml"):
+        return "script"
+    return "other"
+
+
+def roles_of(path: str) -> tuple[str, ...]:
+    """Where a file sits in the project: `test` and/or `example` (docs, tutorials, demos)."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    roles = []
+    if (
+        any(part in TEST_DIRS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py"))
+        or name == "conftest.py"
+    ):
+        roles.append("test")
+    if any(part.lower() in EXAMPLE_DIRS for part in parts[:-1]):
+        roles.append("example")
+    return tuple(roles)
+
+
+@dataclass(frozen=True, slots=True)
+class RepoFile:
+    path: str  # POSIX, relative to the audited root
+    size: int
+    kind: str
+    roles: tuple[str, ...]
+    tracked: bool  # committed to git (False outside git and for untracked files)
+
+
+@dataclass
+class Inventory:
+    """The audited tree. Analyzers read files only through it."""
+
+    root: Path
+    files: list[RepoFile]
+    git_root: Path | None = None
+    notes: list[Note] = field(default_factory=list)
+    _by_path: dict[str, RepoFile] = field(init=False, repr=False)
+    _text_cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.files.sort(key=lambda f: f.path)
+        self._by_path = {f.path: f for f in self.files}
+
+    @property
+    def is_git(self) -> bool:
+        return self.git_root is not None
+
+    def get(self, path: str) -> RepoFile | None:
+        return self._by_path.get(path)
+
+    def of_kind(self, *kinds: str) -> list[RepoFile]:
+        return [f for f in self.files if f.kind in kinds]
+
+    def glob(self, *patterns: str) -> list[RepoFile]:
+        """Files whose path matches any glob; a pattern without `/` also matches the file name anywhere."""
+        return [f for f in self.files if matches(f.path, patterns)]
+
+    def _open_path(self, path: str) -> Path | None:
+        """The real path of a listed file, or None when it would leave the root or is not a regular file."""
+        candidate = self.root / path
+        try:
+            resolved = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            self._note(path, "cannot be resolved (broken symlink or symlink loop)")
+            return None
+        if not resolved.is_relative_to(self.root):
+            self._note(path, "is a symlink that leads outside the audited root; not read", "symlink")
+            return None
+        if not resolved.is_file():
+            return None
+        return resolved
+
+    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
+        """At most `limit` bytes of a file, or None when it cannot be read safely."""
+        real = self._open_path(path)
+        if real is None:
+            return None
+        try:
+            with real.open("rb") as handle:
+                return handle.read(limit)
+        except OSError as error:
+            self._note(path, f"cannot be read: {error.strerror}")
+            return None
+
+    def read_text(self, path: str) -> str | None:
+        """The file as text, or None (with a note) when it is binary, too large or unreadable."""
+        if path in self._text_cache:
+            return self._text_cache[path]
+        text = self._read_text(path)
+        self._text_cache[path] = text
+        return text
+
+    def _read_text(self, path: str) -> str | None:
+        listed = self.get(path)
+        if listed is not None and listed.size > MAX_TEXT_BYTES:
+            self._note(path, f"is {listed.size} bytes, over the {MAX_TEXT_BYTES}-byte analysis limit; skipped",
+                       "too-large")
+            return None
+        data = self.read_bytes(path, MAX_TEXT_BYTES + 1)
+        if data is None:
+            return None
+        if len(data) > MAX_TEXT_BYTES:
+            self._note(path, f"is over the {MAX_TEXT_BYTES}-byte analysis limit; skipped", "too-large")
+            return None
+        if b"\0" in data[:BINARY_SNIFF_BYTES]:
+            self._note(path, "is binary, not text; skipped", "binary")
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def _note(self, path: str, message: str, kind: str = "unreadable") -> None:
+        note = Note(path, message, kind)
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(path, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern))
+        for pattern in patterns
+    )
+
+
+def build_inventory(path: str | os.PathLike[str]) -> Inventory:
+    """List and classify the files under `path` (a directory, possibly inside a git work tree)."""
+    root = Path(path)
+    if not root.exists():
+        raise PathError(f"{path}: no such file or directory")
+    if not root.is_dir():
+        raise PathError(f"{path}: not a directory (mlops-audit audits a repository folder)")
+    root = root.resolve()
+    git_root = _git_root(root)
+    notes: list[Note] = []
+    if git_root is not None:
+        listed = _git_listing(root, git_root, notes)
+    else:
+        listed = _walk_listing(root)
+    files = []
+    for rel, tracked in listed:
+        if _skipped(rel):
+            continue
+        size = _size(root, rel)
+        if size is None:
+            continue
+        files.append(RepoFile(rel, size, classify(rel), roles_of(rel), tracked))
+    return Inventory(root=root, files=files, git_root=git_root, notes=notes)
+
+
+def _skipped(rel: str) -> bool:
+    return any(part in SKIPPED_DIRS for part in PurePosixPath(rel).parts[:-1])
+
+
+def _size(root: Path, rel: str) -> int | None:
+    try:
+        info = (root / rel).lstat()
+    except OSError:
+        return None  # tracked but deleted in the work tree
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            info = (root / rel).stat()
+        except OSError:
+            return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _git_root(root: Path) -> Path | None:
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    try:
+        working = repo.working_tree_dir
+    finally:
+        repo.close()
+    return Path(working).resolve() if working else None
+
+
+def _git_listing(root: Path, git_root: Path, notes: list[Note]) -> list[tuple[str, bool]]:
+    repo = git.Repo(git_root)
+    try:
+        tracked = repo.git.ls_files("-z", "--cached", "--", str(root)).split("\0")
+        untracked = repo.git.ls_files("-z", "--others", "--exclude-standard", "--", str(root)).split("\0")
+    except git.GitCommandError as error:
+        notes.append(Note(".git", f"git could not list files ({error.stderr.strip()}); walked the folder instead"))
+        return _walk_listing(root)
+    finally:
+        repo.close()
+    prefix = root.relative_to(git_root).as_posix()
+    strip = 0 if prefix == "." else len(prefix) + 1
+    listed = {p[strip:]: True for p in tracked if p}
+    for p in untracked:
+        if p and p[strip:] not in listed:
+            listed[p[strip:]] = False
+    return sorted(listed.items())
+
+
+def _walk_listing(root: Path) -> list[tuple[str, bool]]:
+    listed: list[tuple[str, bool]] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for current, dirs, names in os.walk(root, followlinks=False):
+        here = Path(current)
+        rel_dir = here.relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        if ".gitignore" in names:
+            try:
+                lines = (here / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+            except OSError:
+                pass
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIPPED_DIRS and not _ignored(specs, rel_dir + d + "/")
+        )
+        for name in sorted(names):
+            rel = rel_dir + name
+            if not _ignored(specs, rel):
+                listed.append((rel, False))
+    return listed
+
+
+def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str) -> bool:
+    return any(rel.startswith(base) and spec.match_file(rel[len(base):]) for base, spec in specs)
