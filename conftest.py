@@ -1,0 +1,1 @@
+"""Test configuration: the project root on sys.path so tests import the working tree."""

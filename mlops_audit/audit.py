@@ -1,0 +1,50 @@
+"""The audit pipeline: a path becomes an inventory, facts, findings and finally an assessment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlops_audit.checks import BUILTINS
+from mlops_audit.engine import judge
+from mlops_audit.facts import Facts, collect_facts
+from mlops_audit.inventory import build_inventory
+from mlops_audit.model import Assessment
+from mlops_audit.packs import load_rules, select_rules
+from mlops_audit.scoring import assess
+
+ML_CATEGORIES = frozenset({"ml_framework", "tracker", "registry", "feature_store"})
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extra_packs: tuple[Path, ...] = field(default=())
+
+
+def is_ml_project(facts: Facts) -> bool:
+    """Whether the repository holds ML work at all: training code, ML libraries, ML tooling or model files."""
+    if any(unit.code.fit_calls or unit.code.persist_calls for unit in facts.code_units()):
+        return True
+    if any(ML_CATEGORIES & set(tool.categories) for tool in facts.stack.tools):
+        return True
+    return bool(
+        facts.data.stages
+        or any(a.kind == "model" for a in facts.data.artifacts)
+        or any(f.path.rsplit("/", 1)[-1] == "MLproject" for f in facts.files)
+    )
+
+
+def run_audit(path: str | Path, options: AuditOptions = AuditOptions(), shown_root: str | None = None) -> Assessment:
+    inventory = build_inventory(path)
+    facts = collect_facts(inventory)
+    rules = select_rules(load_rules(options.extra_packs, BUILTINS), options.select, options.ignore)
+    findings = judge(rules, facts, BUILTINS)
+    return assess(
+        root=shown_root if shown_root is not None else str(path),
+        applicable=is_ml_project(facts),
+        findings=findings,
+        stack=facts.stack.tools,
+        notes=facts.notes,
+    )

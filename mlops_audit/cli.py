@@ -1,0 +1,154 @@
+"""The command line: parses options and wires the stages; no logic of its own.
+
+Exit codes: 0 the audit ran and passed the gate, 1 the quality gate failed, 2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from mlops_audit import __version__
+from mlops_audit.audit import AuditOptions, run_audit
+from mlops_audit.checks import BUILTINS
+from mlops_audit.config import load_config
+from mlops_audit.errors import AuditError, PathError
+from mlops_audit.explain import explain, rules_json, rules_table
+from mlops_audit.packs import find_rule, load_rules
+from mlops_audit.quality_gate import gate_failures
+from mlops_audit.reporters import json_report, text
+
+FORMATS = ("text", "json")
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    """`--select A,B --select C` → (A, B, C)."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _use_color(stream: object) -> bool:
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _emit(report: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(report, encoding="utf-8")
+    else:
+        click.echo(report, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlops-audit")
+def cli() -> None:
+    """Assess an ML repository against the MLOps maturity levels 0, 1 and 2, with evidence."""
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=str))
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), help="Report format (default: text).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE, not stdout.")
+@click.option("--fail-under", type=click.FloatRange(0, 2), help="Exit 1 when the score is below SCORE.")
+@click.option("--min-level", type=click.IntRange(0, 2), help="Exit 1 when the level reached is below N.")
+@click.option("--select", multiple=True, help="Only these rules: ids, id prefixes (L1, L2-CI) or slugs.")
+@click.option("--ignore", multiple=True, help="Skip these rules: ids, id prefixes or slugs.")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An extra rule pack (YAML); repeatable.")
+def audit(
+    path: str,
+    fmt: str | None,
+    output: str | None,
+    fail_under: float | None,
+    min_level: int | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extra_rules: tuple[str, ...],
+) -> None:
+    """Audit the repository at PATH (default: the current folder)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise PathError(f"{path}: {'not a directory' if root.exists() else 'no such file or directory'}")
+    config = load_config(root.resolve())
+    options = AuditOptions(
+        select=_split(select) or config.select,
+        ignore=_split(ignore) or config.ignore,
+        extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
+    )
+    assessment = run_audit(root, options, shown_root=path)
+    fmt = fmt or config.format or "text"
+    if fmt not in FORMATS:
+        raise AuditError(f"unknown format `{fmt}` (choose from {', '.join(FORMATS)})")
+    if fmt == "json":
+        report = json_report.render(assessment)
+    else:
+        report = text.render(assessment, color=not output and _use_color(sys.stdout))
+    _emit(report, output)
+    failures = gate_failures(
+        assessment,
+        fail_under if fail_under is not None else config.fail_under,
+        min_level if min_level is not None else config.min_level,
+    )
+    for failure in failures:
+        click.echo(f"mlops-audit: quality gate failed: {failure}", err=True)
+    if failures:
+        raise SystemExit(1)
+
+
+@cli.command("rules")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Also list the rules of this pack; repeatable.")
+def list_rules(fmt: str, extra_rules: tuple[str, ...]) -> None:
+    """List every rule: id, level, category, whether it gates, confidence and title."""
+    rules = load_rules([Path(p) for p in extra_rules], BUILTINS)
+    click.echo(rules_json(rules) if fmt == "json" else rules_table(rules), nl=False)
+
+
+@cli.command("explain")
+@click.argument("rule")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Also look in this pack; repeatable.")
+def explain_rule(rule: str, extra_rules: tuple[str, ...]) -> None:
+    """Explain RULE (an id such as L1-PIPE-01, or a slug): why, what evidence it looks for, how to fix."""
+    found = find_rule(load_rules([Path(p) for p in extra_rules], BUILTINS), rule)
+    if found is None:
+        raise AuditError(f"no rule `{rule}`; `mlops-audit rules` lists them")
+    click.echo(explain(found), nl=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; errors become a message on stderr and exit 2, never a traceback."""
+    try:
+        returned = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="mlops-audit", standalone_mode=False
+        )
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except click.exceptions.Abort:
+        click.echo("mlops-audit: interrupted", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return 2
+    except AuditError as error:
+        click.echo(f"mlops-audit: error: {error}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("mlops-audit: interrupted", err=True)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: a message, never a traceback
+        click.echo(
+            f"mlops-audit: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in mlops-audit; please report it with the command you ran.",
+            err=True,
+        )
+        return 2
+    return returned if isinstance(returned, int) else 0
+
+
+def run() -> None:
+    """The `mlops-audit` console script."""
+    raise SystemExit(main())

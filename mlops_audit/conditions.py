@@ -1,0 +1,342 @@
+"""Evaluate a rule's declarative condition against the facts (the language is documented in docs/rule-packs.md).
+
+A condition is a mapping with one primitive key (`file`, `import`, `call`, `decorator`, `class`, `tool`,
+`stack`, `fact`, `builtin`, `true`, `false`) and its options, or a combinator (`all`, `any`, `not`). It yields a
+three-valued `Verdict` (true, false, unknown) carrying the evidence that decided it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlops_audit.inventory import matches
+from mlops_audit.model import Evidence, clip
+
+if TYPE_CHECKING:
+    from mlops_audit.facts import CodeUnit, Facts
+
+EVIDENCE_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """True, false or unknown (None), with the evidence that decided it and an optional detail for messages."""
+
+    value: bool | None
+    evidence: tuple[Evidence, ...] = ()
+    detail: str = ""
+
+
+Builtin = Callable[["Facts", Mapping[str, Any]], Verdict]
+
+COMBINATORS = ("all", "any", "not")
+CODE_PRIMITIVES = ("import", "call", "decorator", "class")
+PRIMITIVE_OPTIONS: dict[str, frozenset[str]] = {
+    "file": frozenset({"tracked", "kind", "min_size", "roles"}),
+    "import": frozenset({"in", "roles"}),
+    "call": frozenset({"in", "roles", "keyword", "literal"}),
+    "decorator": frozenset({"in", "roles"}),
+    "class": frozenset({"in", "roles"}),
+    "tool": frozenset({"strength"}),
+    "stack": frozenset({"strength"}),
+    "fact": frozenset({"where", "count", "equals", "min", "max"}),
+    "builtin": frozenset({"params"}),
+    "true": frozenset(),
+    "false": frozenset(),
+}
+ROLE_CHOICES = ("exclude", "any", "test", "example")
+
+
+def condition_errors(condition: Any, builtins: Mapping[str, Builtin], where: str = "check") -> list[str]:
+    """Every problem in a condition's shape, as messages naming where it is (empty when valid)."""
+    if not isinstance(condition, Mapping) or not condition:
+        return [f"{where}: a condition must be a non-empty mapping, got {condition!r}"]
+    keys = set(condition)
+    combinator = keys & set(COMBINATORS)
+    if combinator:
+        if len(keys) != 1:
+            return [f"{where}: `{'`, `'.join(sorted(keys))}` cannot be combined; use one key per condition"]
+        name = combinator.pop()
+        inner = condition[name]
+        if name == "not":
+            return condition_errors(inner, builtins, f"{where}.not")
+        if not isinstance(inner, list) or not inner:
+            return [f"{where}.{name}: expects a non-empty list of conditions"]
+        return [e for i, part in enumerate(inner) for e in condition_errors(part, builtins, f"{where}.{name}[{i}]")]
+    primitives = keys & set(PRIMITIVE_OPTIONS)
+    if len(primitives) != 1:
+        known = ", ".join([*COMBINATORS, *PRIMITIVE_OPTIONS])
+        return [f"{where}: expected exactly one of {known}; got {', '.join(sorted(map(str, keys)))}"]
+    primitive = primitives.pop()
+    errors = [
+        f"{where}: unknown option `{option}` for `{primitive}`"
+        for option in sorted(map(str, keys - {primitive} - PRIMITIVE_OPTIONS[primitive]))
+    ]
+    value = condition[primitive]
+    if primitive == "builtin" and value not in builtins:
+        errors.append(f"{where}: unknown built-in check `{value}`")
+    if primitive == "fact" and not (isinstance(value, str) and re.fullmatch(r"[a-z_]+(\.[a-z_]+)*", value)):
+        errors.append(f"{where}: `fact` expects a dotted path such as `ci.workflows.jobs`, got {value!r}")
+    if primitive not in ("builtin", "fact", "true", "false") and not _is_names(value):
+        errors.append(f"{where}: `{primitive}` expects a string or a list of strings, got {value!r}")
+    if condition.get("roles", "exclude") not in ROLE_CHOICES:
+        errors.append(f"{where}: `roles` must be one of {', '.join(ROLE_CHOICES)}")
+    return errors
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+    )
+
+
+def evaluate(condition: Mapping[str, Any], facts: Facts, builtins: Mapping[str, Builtin]) -> Verdict:
+    """The verdict of a (validated) condition on the facts."""
+    if "all" in condition:
+        return _all([evaluate(c, facts, builtins) for c in condition["all"]])
+    if "any" in condition:
+        return _any([evaluate(c, facts, builtins) for c in condition["any"]])
+    if "not" in condition:
+        inner = evaluate(condition["not"], facts, builtins)
+        return Verdict(None if inner.value is None else not inner.value, inner.evidence, inner.detail)
+    if "builtin" in condition:
+        return builtins[condition["builtin"]](facts, condition.get("params") or {})
+    if "true" in condition or "false" in condition:
+        return Verdict("true" in condition)
+    if "file" in condition:
+        return _file(condition, facts)
+    if "tool" in condition or "stack" in condition:
+        return _stack(condition, facts)
+    if "fact" in condition:
+        return _fact(condition, facts)
+    return _code(condition, facts)
+
+
+def _all(parts: list[Verdict]) -> Verdict:
+    if any(p.value is False for p in parts):
+        return _joined(False, [p for p in parts if p.value is False])
+    if any(p.value is None for p in parts):
+        return _joined(None, [p for p in parts if p.value is None])
+    return _joined(True, parts)
+
+
+def _any(parts: list[Verdict]) -> Verdict:
+    if any(p.value for p in parts):
+        return _joined(True, [p for p in parts if p.value])
+    if any(p.value is None for p in parts):
+        return _joined(None, [p for p in parts if p.value is None])
+    return _joined(False, parts)
+
+
+def _joined(value: bool | None, parts: list[Verdict]) -> Verdict:
+    evidence = _limited(e for p in parts for e in p.evidence)
+    detail = ", ".join(dict.fromkeys(p.detail for p in parts if p.detail))
+    return Verdict(value, evidence, detail)
+
+
+def _limited(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    return tuple(sorted(set(evidence)))[:EVIDENCE_LIMIT]
+
+
+def _names(value: str | Sequence[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _found(evidence: list[Evidence], detail: str) -> Verdict:
+    return Verdict(bool(evidence), _limited(evidence), detail if evidence else "")
+
+
+def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
+    patterns = _names(condition["file"])
+    kinds = _names(condition["kind"]) if "kind" in condition else None
+    roles = condition.get("roles", "any")
+    hits = [
+        f
+        for f in facts.files
+        if matches(f.path, patterns)
+        and (not condition.get("tracked") or f.tracked)
+        and (kinds is None or f.kind in kinds)
+        and f.size >= condition.get("min_size", 0)
+        and _role_ok(f.roles, roles)
+    ]
+    return _found([Evidence(f.path) for f in hits], ", ".join(f.path for f in hits[:3]))
+
+
+def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:
+    if wanted == "any":
+        return True
+    if wanted == "exclude":
+        return not roles
+    return wanted in roles
+
+
+def _units(condition: Mapping[str, Any], facts: Facts) -> Iterator[CodeUnit]:
+    kinds = _names(condition.get("in", ["python", "notebook"]))
+    roles = condition.get("roles", "exclude")
+    for unit in facts.code_units():
+        if unit.kind in kinds and _role_ok(unit.roles, roles):
+            yield unit
+
+
+def _code(condition: Mapping[str, Any], facts: Facts) -> Verdict:
+    primitive = next(k for k in CODE_PRIMITIVES if k in condition)
+    patterns = _names(condition[primitive])
+    evidence: list[Evidence] = []
+    names: list[str] = []
+    for unit in _units(condition, facts):
+        for name, line, cell, snippet in _code_refs(primitive, unit, condition):
+            if _code_match(primitive, name, patterns):
+                evidence.append(Evidence(unit.path, line, cell, clip(snippet or name)))
+                names.append(name)
+    return _found(evidence, ", ".join(dict.fromkeys(names[:5])))
+
+
+def _code_refs(primitive: str, unit: CodeUnit, condition: Mapping[str, Any]) -> Iterator[tuple[str, int, int | None, str]]:
+    code = unit.code
+    if primitive == "import":
+        for ref in code.imports:
+            yield ref.module, ref.line, ref.cell, f"import {ref.module}"
+    elif primitive == "call":
+        keyword = condition.get("keyword")
+        literal = {k: str(v) for k, v in (condition.get("literal") or {}).items()}
+        for call in code.calls:
+            if keyword and keyword not in call.keywords:
+                continue
+            if literal and not literal.items() <= set(call.literals):
+                continue
+            yield call.name, call.line, call.cell, call.snippet
+    elif primitive == "decorator":
+        for deco in code.decorators:
+            yield deco.name, deco.line, deco.cell, f"@{deco.name} {deco.target}"
+    else:
+        for cls in code.classes:
+            for base in cls.bases:
+                yield base, cls.line, cls.cell, f"class {cls.name}({base})"
+
+
+def _code_match(primitive: str, name: str, patterns: list[str]) -> bool:
+    if primitive == "import":
+        return any(name == p or name.startswith(p + ".") for p in patterns)
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _stack(condition: Mapping[str, Any], facts: Facts) -> Verdict:
+    strengths = ("used", "declared") if condition.get("strength") == "declared" else ("used",)
+    if "tool" in condition:
+        wanted = set(_names(condition["tool"]))
+        tools = [t for t in facts.stack.tools if t.name in wanted and t.strength in strengths]
+    else:
+        wanted = set(_names(condition["stack"]))
+        tools = [t for t in facts.stack.tools if wanted & set(t.categories) and t.strength in strengths]
+    evidence = [e for t in tools for e in t.evidence]
+    return Verdict(bool(tools), _limited(evidence), ", ".join(t.name for t in tools))
+
+
+_MISSING = object()
+
+
+def _fact(condition: Mapping[str, Any], facts: Facts) -> Verdict:
+    path = condition["fact"]
+    items, unknown = _walk(facts, path.split("."), path)
+    if "where" in condition:
+        items = [(value, anchor) for value, anchor in items if _where(value, condition["where"], path)]
+        enough = len(items) >= condition.get("count", 1)
+    else:
+        items = [(value, anchor) for value, anchor in items if _passes(value, condition)]
+        enough = bool(items)
+    if not enough and unknown:
+        return Verdict(None, detail=f"{path} is unknown")
+    evidence = [e for value, anchor in items if (e := _evidence(value, anchor)) is not None]
+    details = [d for value, _ in items if (d := _detail(value))]
+    return Verdict(enough, _limited(evidence), ", ".join(dict.fromkeys(details[:5])))
+
+
+def _walk(root: Any, parts: list[str], path: str) -> tuple[list[tuple[Any, Any]], bool]:
+    """All values at `parts` below `root`, lists flattened, each with its nearest ancestor that has a path."""
+    values: list[tuple[Any, Any]] = [(root, None)]
+    unknown = False
+    for part in parts:
+        found: list[tuple[Any, Any]] = []
+        for value, anchor in values:
+            anchor = value if _has_path(value) else anchor
+            child = getattr(value, part, _MISSING)
+            if child is _MISSING:
+                raise ValueError(f"fact path `{path}`: {type(value).__name__} has no field `{part}`")
+            if child is None:
+                unknown = True
+            elif isinstance(child, (list, tuple)):
+                found.extend((item, anchor) for item in child)
+            else:
+                found.append((child, anchor))
+        values = found
+    return values, unknown
+
+
+def _has_path(value: Any) -> bool:
+    return isinstance(getattr(value, "path", None), str)
+
+
+def _passes(value: Any, condition: Mapping[str, Any]) -> bool:
+    if "equals" in condition:
+        return value == condition["equals"]
+    if "min" in condition or "max" in condition:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        return condition.get("min", value) <= value <= condition.get("max", value)
+    return bool(value)
+
+
+def _where(item: Any, where: Mapping[str, Any], path: str) -> bool:
+    for field, expected in where.items():
+        actual = getattr(item, field, _MISSING)
+        if actual is _MISSING:
+            raise ValueError(f"fact path `{path}`: {type(item).__name__} has no field `{field}`")
+        if not _field_matches(actual, expected):
+            return False
+    return True
+
+
+def _field_matches(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, Mapping):
+        if "not" in expected:
+            return not _field_matches(actual, expected["not"])
+        if "matches" in expected:
+            values = actual if isinstance(actual, (list, tuple)) else [actual]
+            return any(isinstance(v, str) and re.search(expected["matches"], v, re.I) for v in values)
+        if not isinstance(actual, (int, float)) or isinstance(actual, bool):
+            return False
+        return expected.get("min", actual) <= actual <= expected.get("max", actual)
+    options = expected if isinstance(expected, list) else [expected]
+    if isinstance(actual, (list, tuple)):
+        return any(option in actual for option in options)
+    return actual in options
+
+
+def _evidence(value: Any, anchor: Any) -> Evidence | None:
+    if isinstance(value, Evidence):
+        return value
+    owner = value if _has_path(value) else anchor
+    if owner is None:
+        return Evidence(value) if isinstance(value, str) else None
+    line = getattr(value, "line", None) or getattr(owner, "line", None)
+    cell = getattr(value, "cell", None)
+    snippet = _detail(value)
+    return Evidence(owner.path, line if isinstance(line, int) else None, cell, clip(snippet) if snippet else None)
+
+
+def _detail(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Evidence):
+        return value.snippet or value.path
+    if dataclasses.is_dataclass(value):
+        for field in ("snippet", "text", "name", "image", "path"):
+            text = getattr(value, field, None)
+            if isinstance(text, str) and text:
+                return text
+    return ""

@@ -1,0 +1,47 @@
+"""Judge facts with rules: each rule becomes a finding with an outcome, a message and evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from mlops_audit.conditions import Builtin, Verdict, evaluate
+from mlops_audit.facts import Facts
+from mlops_audit.model import Finding, Outcome, Rule
+
+DEFAULT_MESSAGES = {
+    Outcome.PASS: "{title}: found.",
+    Outcome.PARTIAL: "{title}: only partly in place.",
+    Outcome.FAIL: "{title}: not found.",
+    Outcome.NOT_APPLICABLE: "{title}: does not apply to this repository.",
+    Outcome.UNKNOWN: "{title}: cannot be decided from the repository alone.",
+}
+
+
+def judge(rules: Iterable[Rule], facts: Facts, builtins: Mapping[str, Builtin]) -> list[Finding]:
+    return [judge_rule(rule, facts, builtins) for rule in rules]
+
+
+def judge_rule(rule: Rule, facts: Facts, builtins: Mapping[str, Builtin]) -> Finding:
+    outcome, verdict = _decide(rule, facts, builtins)
+    template = rule.messages.get(outcome.value) or DEFAULT_MESSAGES[outcome]
+    message = template.format_map(
+        {"title": rule.title, "detail": verdict.detail or "none", "count": len(verdict.evidence)}
+    )
+    return Finding(rule, outcome, message, verdict.evidence)
+
+
+def _decide(rule: Rule, facts: Facts, builtins: Mapping[str, Builtin]) -> tuple[Outcome, Verdict]:
+    if rule.applies is not None:
+        applies = evaluate(rule.applies, facts, builtins)
+        if applies.value is False:
+            return Outcome.NOT_APPLICABLE, applies
+    verdict = evaluate(rule.check, facts, builtins)
+    if verdict.value:
+        return Outcome.PASS, verdict
+    if rule.partial is not None:
+        partial = evaluate(rule.partial, facts, builtins)
+        if partial.value:
+            return Outcome.PARTIAL, partial
+    if verdict.value is None:
+        return Outcome.UNKNOWN, verdict
+    return Outcome.FAIL, verdict
