@@ -44,7 +44,7 @@ def _counts(findings: Iterable[Finding]) -> dict[str, int]:
 
 
 def failed_gates(findings: Iterable[Finding]) -> tuple[str, ...]:
-    """The gates not met: rule ids, and for each unmet group `group (ID | ID)`."""
+    """The gates not met: rule ids, and the name of each group none of whose rules passes."""
     gates = [f for f in findings if f.rule.gate]
     failed = [f.rule.id for f in gates if f.rule.gate_group is None and f.outcome is not Outcome.PASS]
     groups: dict[str, list[Finding]] = {}
@@ -53,7 +53,7 @@ def failed_gates(findings: Iterable[Finding]) -> tuple[str, ...]:
             groups.setdefault(finding.rule.gate_group, []).append(finding)
     for group, members in sorted(groups.items()):
         if not any(m.outcome is Outcome.PASS for m in members):
-            failed.append(f"{group} ({' | '.join(m.rule.id for m in members)})")
+            failed.append(group)
     return tuple(failed)
 
 
