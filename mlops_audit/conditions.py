@@ -140,7 +140,7 @@ def _joined(value: bool | None, parts: list[Verdict]) -> Verdict:
 
 
 def _limited(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
-    return tuple(sorted(set(evidence)))[:EVIDENCE_LIMIT]
+    return tuple(sorted(set(evidence), key=lambda e: e.sort_key))[:EVIDENCE_LIMIT]
 
 
 def _names(value: str | Sequence[str]) -> list[str]:

@@ -65,5 +65,33 @@ def collect_facts(inventory: Inventory) -> Facts:
         environment=environment,
         git=git,
         stack=stack,
-        notes=tuple(sorted(inventory.notes)),
+        notes=tuple(sorted({*inventory.notes, *_analysis_notes(python, notebooks, ci, data, environment, git)})),
     )
+
+
+def _analysis_notes(
+    python: PythonFacts,
+    notebooks: NotebookFacts,
+    ci: CIFacts,
+    data: DataFacts,
+    environment: EnvironmentFacts,
+    git: GitFacts,
+) -> Iterator[Note]:
+    """The files the analyzers could not understand, so the report can say what was not judged."""
+    for file in python.files:
+        if file.code.syntax_error:
+            yield Note(file.path, f"Python does not parse ({file.code.syntax_error})", "syntax-error")
+    for notebook in notebooks.notebooks:
+        if notebook.error:
+            yield Note(notebook.path, f"notebook cannot be read ({notebook.error})", "invalid-notebook")
+        elif notebook.code.syntax_error:
+            yield Note(notebook.path, f"notebook code does not parse ({notebook.code.syntax_error})", "syntax-error")
+    for workflow in ci.workflows:
+        if workflow.error:
+            yield Note(workflow.path, workflow.error, "invalid-ci")
+    for problem in (*data.errors, *environment.errors):
+        yield Note(problem.path, problem.snippet or "cannot be parsed", "invalid-config")
+    if git.error:
+        yield Note(".git", f"git history unavailable: {git.error}", "git")
+    if git.scan_note:
+        yield Note(".git", git.scan_note, "git")

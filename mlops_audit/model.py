@@ -15,7 +15,7 @@ def clip(text: str, limit: int = SNIPPET_LIMIT) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Where something was seen: a repository-relative POSIX path, 1-based line, 1-based notebook cell."""
 
@@ -23,6 +23,10 @@ class Evidence:
     line: int | None = None
     cell: int | None = None
     snippet: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.cell or 0, self.line or 0, self.snippet or "")
 
     def where(self) -> str:
         text = self.path
