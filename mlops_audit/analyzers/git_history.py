@@ -120,7 +120,7 @@ def _large_blobs(repo: git.Repo, prefix: str, shallow: bool) -> tuple[tuple[Evid
         sha, _, path = line.partition(" ")
         if sha in sizes and path.startswith(prefix):
             found.add(Evidence(path[len(prefix):], None, snippet=_megabytes(sizes[sha])))
-    return tuple(sorted(found)), True, None
+    return tuple(sorted(found, key=lambda e: e.sort_key)), True, None
 
 
 def _object_count(repo: git.Repo) -> int:
