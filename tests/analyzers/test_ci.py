@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlops_audit.analyzers.ci import CIFacts, CIJob, CIWorkflow, analyze_ci
-from mlops_audit.analyzers.ci_commands import classify_command, classify_uses, split_script
+from mlops_audit.analyzers.ci.commands import classify_command, classify_uses, split_script
 from mlops_audit.inventory import build_inventory
 
 KINDS = {"test", "data_test", "notebook_test", "lint", "train", "evaluate", "build", "publish", "deploy", "infra"}

@@ -1,0 +1,77 @@
+"""Facts from CI configuration: GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket, Cloud Build.
+
+Command kinds (a command may have several): "test" (pytest, unittest, tox/nox test sessions, make test),
+"data_test" (tests over data: pandera/GX/soda/`great_expectations checkpoint`, tests under tests/data),
+"notebook_test" (nbmake, nbval, papermill, nbconvert --execute), "lint" (ruff, flake8, black, mypy, pre-commit),
+"train" (python train*.py, -m pkg.train, dvc repro/exp run, kedro run, mlflow run, zenml/prefect/kfp pipeline runs,
+make train, sagemaker/vertex/azure ml pipeline starts), "evaluate", "build" (docker build/buildx, pip wheel,
+python -m build, kfp compile, gcloud builds), "publish" (docker push, twine upload, image registry pushes),
+"deploy" (kubectl apply, helm upgrade, terraform apply, gcloud run deploy, serverless deploy, sam deploy,
+az ml online-deployment, sagemaker endpoint updates, `deploy` scripts), "infra" (terraform, pulumi, cdk).
+Triggers: "push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other".
+
+A job's `manual_approval` is true when the job itself waits for a person (GitLab `when: manual`, an Azure
+ManualValidation task, a Jenkins `input` step, a CircleCI `type: approval` job, a Bitbucket `trigger: manual`
+step, a GitHub or Azure environment named production/prod, whose protection rules live outside the
+repository) or when it needs, directly or transitively, a job that does. Commands a job runs through local
+reusable workflows, templates or includes carry the `path` of the file they are written in.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Callable
+
+from mlops_audit.analyzers.ci.azure import parse_azure
+from mlops_audit.analyzers.ci.bitbucket import parse_bitbucket
+from mlops_audit.analyzers.ci.circleci import parse_circleci
+from mlops_audit.analyzers.ci.cloudbuild import parse_cloudbuild
+from mlops_audit.analyzers.ci.codebuild import parse_codebuild
+from mlops_audit.analyzers.ci.files import Files
+from mlops_audit.analyzers.ci.github import parse_github
+from mlops_audit.analyzers.ci.gitlab import parse_gitlab
+from mlops_audit.analyzers.ci.jenkins import parse_jenkins
+from mlops_audit.analyzers.ci.records import CICommand, CIFacts, CIJob, CIWorkflow
+from mlops_audit.analyzers.ci.shared import system_of
+from mlops_audit.analyzers.ci.yaml_lines import Map
+from mlops_audit.inventory import Inventory
+
+__all__ = ["CICommand", "CIFacts", "CIJob", "CIWorkflow", "analyze_ci"]
+
+
+def analyze_ci(inventory: Inventory) -> CIFacts:
+    """Every CI file of the inventory as workflows of jobs and classified commands. Never raises."""
+    files = Files(inventory)
+    workflows: list[CIWorkflow] = []
+    for file in inventory.of_kind("ci"):
+        try:
+            workflows.extend(_analyze_file(file.path, files))
+        except Exception as error:  # a reading bug must cost one file, visibly, not the audit
+            workflows.append(_failed(system_of(file.path), file.path, f"could not be analysed ({error!r:.120})"))
+    return CIFacts(tuple(sorted(workflows, key=lambda w: (w.path, w.name))))
+
+
+def _analyze_file(path: str, files: Files) -> list[CIWorkflow]:
+    system = system_of(path)
+    if system == "jenkins":
+        text = files.inventory.read_text(path)
+        return [parse_jenkins(path, text) if text is not None else _failed(system, path, "cannot be read as text")]
+    doc, error = files.load(path)
+    if doc is None:
+        return [_failed(system, path, error or "cannot be read")]
+    return PARSERS[system](path, doc, files)
+
+
+def _failed(system: str, path: str, error: str) -> CIWorkflow:
+    return CIWorkflow(system, path, PurePosixPath(path).name, (), (), (), (), error=error)
+
+
+PARSERS: dict[str, Callable[[str, Map, Files], list[CIWorkflow]]] = {
+    "github": parse_github,
+    "gitlab": parse_gitlab,
+    "azure": parse_azure,
+    "circleci": parse_circleci,
+    "bitbucket": parse_bitbucket,
+    "cloudbuild": parse_cloudbuild,
+    "codebuild": parse_codebuild,
+}

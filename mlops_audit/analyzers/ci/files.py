@@ -1,0 +1,38 @@
+"""The CI and template files of an audit, each parsed once."""
+
+from __future__ import annotations
+
+from mlops_audit.analyzers.ci.azure import azure_template_path, template_refs
+from mlops_audit.analyzers.ci.shared import system_of
+from mlops_audit.analyzers.ci.yaml_lines import Map, load_yaml
+from mlops_audit.inventory import Inventory
+
+
+class Files:
+    """Parsed CI and template files, each read once through the inventory."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self._cache: dict[str, tuple[Map | None, str | None]] = {}
+        self._azure_templates: set[str] | None = None
+
+    def load(self, path: str) -> tuple[Map | None, str | None]:
+        if path not in self._cache:
+            text = self.inventory.read_text(path) if self.inventory.get(path) is not None else None
+            self._cache[path] = (None, "cannot be read as text") if text is None else load_yaml(text)
+        return self._cache[path]
+
+    def mapping(self, path: str) -> Map | None:
+        return self.load(path)[0]
+
+    def azure_templates(self) -> set[str]:
+        """Azure CI files that other Azure files use as templates (they run under their callers' triggers)."""
+        if self._azure_templates is None:
+            self._azure_templates = set()
+            for file in self.inventory.of_kind("ci"):
+                doc = self.mapping(file.path) if system_of(file.path) == "azure" else None
+                for ref in template_refs(doc, 0) if doc is not None else ():
+                    target = azure_template_path(file.path, ref)
+                    if target:
+                        self._azure_templates.add(target)
+        return self._azure_templates
