@@ -3,7 +3,9 @@
 - Credit of a finding: pass 1, partial 0.5, fail 0; not-applicable and unknown findings do not count.
 - Coverage of a set of findings = Σ weight × credit / Σ weight over the counted ones (None when none count).
 - A level's gate passes when each of its gate rules without a `gate_group` passes, and at least one rule of each
-  `gate_group` passes. Level 0 has no gates.
+  of its `gate_group`s passes. A group gates the highest level among its rules (a Level-1 practice may be one of
+  the ways to meet a Level-2 gate) while each rule still counts towards its own level's coverage. Level 0 has no
+  gates.
 - The level reached is the highest level whose gate passes together with the gates of every level below.
 - score = level reached + coverage of the next level (2.0 at Level 2), so it lies in [0, 2]. While the next
   level's gates are not met its coverage counts at most 0.99, so the integer part is always the level reached.
@@ -57,11 +59,23 @@ def failed_gates(findings: Iterable[Finding]) -> tuple[str, ...]:
     return tuple(failed)
 
 
+def gated_level(finding: Finding, group_levels: dict[str, int]) -> int | None:
+    """The level a gate rule gates: its own, or its group's highest."""
+    if finding.rule.gate_group is not None:
+        return group_levels[finding.rule.gate_group]
+    return finding.rule.level
+
+
 def score_levels(findings: list[Finding]) -> tuple[LevelScore, ...]:
+    group_levels: dict[str, int] = {}
+    for finding in findings:
+        if finding.rule.gate_group is not None and finding.rule.level is not None:
+            group = finding.rule.gate_group
+            group_levels[group] = max(group_levels.get(group, 0), finding.rule.level)
     scores = []
     for level in LEVELS:
         mine = [f for f in findings if f.rule.level == level]
-        unmet = failed_gates(mine)
+        unmet = failed_gates(f for f in findings if f.rule.gate and gated_level(f, group_levels) == level)
         scores.append(LevelScore(level, coverage(mine), not unmet, unmet, _counts(mine)))
     return tuple(scores)
 

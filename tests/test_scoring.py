@@ -29,6 +29,8 @@ RULES = [
     rule("L1-ENV-02", 1),
     rule("L2-CI-01", 2, gate=True, group="ci-on-change", weight=3),
     rule("L2-CI-03", 2, gate=True, weight=3),
+    rule("L1-MV-02", 1, gate=True, group="validated-promotion", weight=3),
+    rule("L2-MV-03", 2, gate=True, group="validated-promotion", weight=3),
     rule("L2-MON-02", 2),
     rule("ANY-SEC-01", None),
 ]
@@ -66,8 +68,19 @@ def test_gate_group_is_met_by_any_member() -> None:
     assessment = run(findings(passing))
     assert assessment.level == 1
     assert assessment.score == round(1 + assessment.levels[2].coverage, 4)
-    unmet = failed_gates([f for f in findings({}) if f.rule.level == 1])
-    assert unmet == ("L1-CODE-02", "L1-PIPE-01", "runs-recorded")
+    assert run(findings({})).levels[1].failed_gates == ("L1-CODE-02", "L1-PIPE-01", "runs-recorded")
+    assert failed_gates(findings({}, default=Outcome.PASS)) == ()
+
+
+def test_a_group_gates_the_highest_level_of_its_rules() -> None:
+    level1 = {"L1-CODE-02": Outcome.PASS, "L1-PIPE-01": Outcome.PASS, "L1-DATA-02": Outcome.PASS}
+    assessment = run(findings(level1))
+    assert assessment.level == 1
+    assert "validated-promotion" in assessment.levels[2].failed_gates
+    assert "validated-promotion" not in assessment.levels[1].failed_gates
+    with_threshold = run(findings({**level1, "L1-MV-02": Outcome.PASS}))
+    assert with_threshold.levels[1].coverage > assessment.levels[1].coverage
+    assert "validated-promotion" not in with_threshold.levels[2].failed_gates
 
 
 def test_level_two_needs_level_one_and_scores_two() -> None:
