@@ -124,15 +124,17 @@ def clean_cell(cell: Cell) -> tuple[str | None, list[LiteralRef]]:
     cleaned: list[str] = []
     installs: list[LiteralRef] = []
     continued = False
+    indent = ""
     for index, line in enumerate(lines, 1):
         text = line.strip()
         if not continued and not _is_ipython(text):
             cleaned.append(line)
             continue
-        if not continued and (ref := _install(cell, index, text.lstrip("!%"))) is not None:
-            installs.append(ref)
+        if not continued:
+            indent = line[: len(line) - len(line.lstrip())]  # continuation lines keep the magic's indent
+            if (ref := _install(cell, index, text.lstrip("!%"))) is not None:
+                installs.append(ref)
         continued = text.endswith("\\")
-        indent = line[: len(line) - len(line.lstrip())]
         cleaned.append(indent + "pass" if indent else "")
     return "\n".join(cleaned), installs
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_audit.analyzers.notebooks import Notebook, analyze_notebooks, read_notebook
+from mlops_audit.analyzers.notebooks import Cell, Notebook, analyze_notebooks, clean_cell, read_notebook
 from mlops_audit.inventory import build_inventory
 
 KERNEL = {
@@ -261,3 +261,10 @@ def test_arbitrary_notebook_shaped_json_never_raises(cells: list, version: objec
 def test_arbitrary_text_never_raises(text: str):
     nb = read_notebook("any.ipynb", (), text)
     assert nb.error is not None or nb.cells >= 0
+
+
+def test_shell_line_continued_with_indented_lines_does_not_break_parsing() -> None:
+    source = "!python build/utils.py \\\n    --mode=create\\\n    --project=x\nimport os\n"
+    cell = Cell(number=1, kind="code", source=source, count=1, outputs=())
+    cleaned, _ = clean_cell(cell)
+    compile(cleaned, "cell", "exec")
