@@ -127,6 +127,17 @@ class DetectedTool:
 
 
 @dataclass(frozen=True, slots=True)
+class Dimension:
+    """One row of the maturity model's comparison table (code, training, deployment, ...) for this repository."""
+
+    name: str  # "Code", "Training", "Versioning", "Deployment", "Release cycle", "Testing"
+    level: int | None  # 0, 1 or 2: the column of the table the repository matches; None when unknown
+    summary: str  # what the repository shows, in a phrase
+    rules: tuple[str, ...]  # ids of the rules that decided it
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     root: str
     applicable: bool
@@ -137,3 +148,4 @@ class Assessment:
     stack: tuple[DetectedTool, ...]
     findings: tuple[Finding, ...]
     notes: tuple[Note, ...] = field(default=())
+    dimensions: tuple[Dimension, ...] = field(default=())
