@@ -90,11 +90,20 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """A team's recorded decision to accept a finding: where it was written and why."""
+
+    reason: str
+    source: Evidence  # the inline comment (path, line, cell) or the configuration entry
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: Rule
     outcome: Outcome
     message: str
     evidence: tuple[Evidence, ...] = ()
+    suppression: Suppression | None = None
 
     @property
     def gate_failed(self) -> bool:
