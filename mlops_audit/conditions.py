@@ -95,26 +95,67 @@ def _is_names(value: Any) -> bool:
     )
 
 
+class Evaluator:
+    """Evaluates conditions over one repository's facts; code references are indexed by name once, on first use."""
+
+    def __init__(self, facts: Facts, builtins: Mapping[str, Builtin]) -> None:
+        self.facts = facts
+        self.builtins = builtins
+        self._indexes: dict[tuple[str, tuple[str, ...], str], dict[str, list[_CodeRef]]] = {}
+
+    def __call__(self, condition: Mapping[str, Any]) -> Verdict:
+        """The verdict of a (validated) condition."""
+        if "all" in condition:
+            return _all([self(c) for c in condition["all"]])
+        if "any" in condition:
+            return _any([self(c) for c in condition["any"]])
+        if "not" in condition:
+            inner = self(condition["not"])
+            return Verdict(None if inner.value is None else not inner.value, inner.evidence, inner.detail)
+        if "builtin" in condition:
+            return self.builtins[condition["builtin"]](self.facts, condition.get("params") or {})
+        if "true" in condition or "false" in condition:
+            return Verdict("true" in condition)
+        if "file" in condition:
+            return _file(condition, self.facts)
+        if "tool" in condition or "stack" in condition:
+            return _stack(condition, self.facts)
+        if "fact" in condition:
+            return _fact(condition, self.facts)
+        return self._code(condition)
+
+    def _code(self, condition: Mapping[str, Any]) -> Verdict:
+        primitive = next(k for k in CODE_PRIMITIVES if k in condition)
+        kinds = tuple(_names(condition.get("in", ["python", "notebook"])))
+        index = self._index(primitive, kinds, condition.get("roles", "exclude"))
+        matcher = _name_matcher(primitive, _names(condition[primitive]))
+        keyword = condition.get("keyword")
+        literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
+        evidence: list[Evidence] = []
+        names: list[str] = []
+        for name in filter(matcher, index):
+            for ref in index[name]:
+                if (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals):
+                    continue
+                evidence.append(ref.evidence)
+                names.append(name)
+        return _found(evidence, ", ".join(dict.fromkeys(names[:5])))
+
+    def _index(self, primitive: str, kinds: tuple[str, ...], roles: str) -> dict[str, list[_CodeRef]]:
+        key = (primitive, kinds, roles)
+        if key not in self._indexes:
+            index: dict[str, list[_CodeRef]] = {}
+            for unit in self.facts.code_units():
+                if unit.kind in kinds and _role_ok(unit.roles, roles):
+                    for name, ref in _code_refs(primitive, unit):
+                        index.setdefault(name, []).append(ref)
+            self._indexes[key] = index
+        return self._indexes[key]
+
+
 def evaluate(condition: Mapping[str, Any], facts: Facts, builtins: Mapping[str, Builtin]) -> Verdict:
-    """The verdict of a (validated) condition on the facts."""
-    if "all" in condition:
-        return _all([evaluate(c, facts, builtins) for c in condition["all"]])
-    if "any" in condition:
-        return _any([evaluate(c, facts, builtins) for c in condition["any"]])
-    if "not" in condition:
-        inner = evaluate(condition["not"], facts, builtins)
-        return Verdict(None if inner.value is None else not inner.value, inner.evidence, inner.detail)
-    if "builtin" in condition:
-        return builtins[condition["builtin"]](facts, condition.get("params") or {})
-    if "true" in condition or "false" in condition:
-        return Verdict("true" in condition)
-    if "file" in condition:
-        return _file(condition, facts)
-    if "tool" in condition or "stack" in condition:
-        return _stack(condition, facts)
-    if "fact" in condition:
-        return _fact(condition, facts)
-    return _code(condition, facts)
+    """The verdict of one condition; to evaluate many over the same facts, use one `Evaluator`."""
+    return Evaluator(facts, builtins)(condition)
 
 
 def _all(parts: list[Verdict]) -> Verdict:
@@ -175,54 +216,36 @@ def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:
     return wanted in roles
 
 
-def _units(condition: Mapping[str, Any], facts: Facts) -> Iterator[CodeUnit]:
-    kinds = _names(condition.get("in", ["python", "notebook"]))
-    roles = condition.get("roles", "exclude")
-    for unit in facts.code_units():
-        if unit.kind in kinds and _role_ok(unit.roles, roles):
-            yield unit
+@dataclass(frozen=True, slots=True)
+class _CodeRef:
+    evidence: Evidence
+    keywords: tuple[str, ...] = ()
+    literals: tuple[tuple[str, str], ...] = ()
 
 
-def _code(condition: Mapping[str, Any], facts: Facts) -> Verdict:
-    primitive = next(k for k in CODE_PRIMITIVES if k in condition)
-    patterns = _names(condition[primitive])
-    evidence: list[Evidence] = []
-    names: list[str] = []
-    for unit in _units(condition, facts):
-        for name, line, cell, snippet in _code_refs(primitive, unit, condition):
-            if _code_match(primitive, name, patterns):
-                evidence.append(Evidence(unit.path, line, cell, clip(snippet or name)))
-                names.append(name)
-    return _found(evidence, ", ".join(dict.fromkeys(names[:5])))
-
-
-def _code_refs(primitive: str, unit: CodeUnit, condition: Mapping[str, Any]) -> Iterator[tuple[str, int, int | None, str]]:
+def _code_refs(primitive: str, unit: CodeUnit) -> Iterator[tuple[str, _CodeRef]]:
     code = unit.code
     if primitive == "import":
         for ref in code.imports:
-            yield ref.module, ref.line, ref.cell, f"import {ref.module}"
+            yield ref.module, _CodeRef(Evidence(unit.path, ref.line, ref.cell, clip(f"import {ref.module}")))
     elif primitive == "call":
-        keyword = condition.get("keyword")
-        literal = {k: str(v) for k, v in (condition.get("literal") or {}).items()}
         for call in code.calls:
-            if keyword and keyword not in call.keywords:
-                continue
-            if literal and not literal.items() <= set(call.literals):
-                continue
-            yield call.name, call.line, call.cell, call.snippet
+            where = Evidence(unit.path, call.line, call.cell, clip(call.snippet or call.name))
+            yield call.name, _CodeRef(where, call.keywords, call.literals)
     elif primitive == "decorator":
         for deco in code.decorators:
-            yield deco.name, deco.line, deco.cell, f"@{deco.name} {deco.target}"
+            yield deco.name, _CodeRef(Evidence(unit.path, deco.line, deco.cell, clip(f"@{deco.name} {deco.target}")))
     else:
         for cls in code.classes:
             for base in cls.bases:
-                yield base, cls.line, cls.cell, f"class {cls.name}({base})"
+                yield base, _CodeRef(Evidence(unit.path, cls.line, cls.cell, clip(f"class {cls.name}({base})")))
 
 
-def _code_match(primitive: str, name: str, patterns: list[str]) -> bool:
+def _name_matcher(primitive: str, patterns: list[str]) -> Callable[[str], bool]:
+    """Imports match a module or its submodules; calls, decorators and bases match globs."""
     if primitive == "import":
-        return any(name == p or name.startswith(p + ".") for p in patterns)
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        return lambda name: any(name == p or name.startswith(p + ".") for p in patterns)
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match  # type: ignore[return-value]
 
 
 def _stack(condition: Mapping[str, Any], facts: Facts) -> Verdict:

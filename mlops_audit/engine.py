@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mlops_audit.conditions import Builtin, Verdict, evaluate
+from mlops_audit.conditions import Builtin, Evaluator, Verdict
 from mlops_audit.facts import Facts
 from mlops_audit.model import Finding, Outcome, Rule
 
@@ -18,11 +18,12 @@ DEFAULT_MESSAGES = {
 
 
 def judge(rules: Iterable[Rule], facts: Facts, builtins: Mapping[str, Builtin]) -> list[Finding]:
-    return [judge_rule(rule, facts, builtins) for rule in rules]
+    evaluate = Evaluator(facts, builtins)
+    return [judge_rule(rule, evaluate) for rule in rules]
 
 
-def judge_rule(rule: Rule, facts: Facts, builtins: Mapping[str, Builtin]) -> Finding:
-    outcome, verdict = _decide(rule, facts, builtins)
+def judge_rule(rule: Rule, evaluate: Evaluator) -> Finding:
+    outcome, verdict = _decide(rule, evaluate)
     template = rule.messages.get(outcome.value) or DEFAULT_MESSAGES[outcome]
     message = template.format_map(
         {"title": rule.title, "detail": verdict.detail or "none", "count": len(verdict.evidence)}
@@ -30,16 +31,16 @@ def judge_rule(rule: Rule, facts: Facts, builtins: Mapping[str, Builtin]) -> Fin
     return Finding(rule, outcome, message, verdict.evidence)
 
 
-def _decide(rule: Rule, facts: Facts, builtins: Mapping[str, Builtin]) -> tuple[Outcome, Verdict]:
+def _decide(rule: Rule, evaluate: Evaluator) -> tuple[Outcome, Verdict]:
     if rule.applies is not None:
-        applies = evaluate(rule.applies, facts, builtins)
+        applies = evaluate(rule.applies)
         if applies.value is False:
             return Outcome.NOT_APPLICABLE, applies
-    verdict = evaluate(rule.check, facts, builtins)
+    verdict = evaluate(rule.check)
     if verdict.value:
         return Outcome.PASS, verdict
     if rule.partial is not None:
-        partial = evaluate(rule.partial, facts, builtins)
+        partial = evaluate(rule.partial)
         if partial.value:
             return Outcome.PARTIAL, partial
     if verdict.value is None:

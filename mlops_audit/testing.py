@@ -16,7 +16,7 @@ from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.analyzers.notebooks import NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts
 from mlops_audit.analyzers.stack import StackFacts
-from mlops_audit.engine import judge_rule
+from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
 from mlops_audit.inventory import build_inventory
 from mlops_audit.model import Finding, Rule
@@ -65,7 +65,7 @@ def judge_example(rule: Rule, example: Mapping[str, Any], root: Path) -> Finding
 
     make_repo(root, example["files"], use_git=example.get("git", True), commits=example.get("commits", 2))
     facts = collect_facts(build_inventory(root))
-    return judge_rule(rule, facts, BUILTINS)
+    return judge([rule], facts, BUILTINS)[0]
 
 
 def make_facts(**records: Any) -> Facts:
