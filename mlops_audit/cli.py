@@ -19,10 +19,8 @@ from mlops_audit.config import load_config
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.explain import explain, rules_json, rules_table
 from mlops_audit.packs import find_rule, load_rules
+from mlops_audit.outputs import FORMATS, plan_outputs, render
 from mlops_audit.quality_gate import gate_failures
-from mlops_audit.reporters import json_report, text
-
-FORMATS = ("text", "json")
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -36,7 +34,10 @@ def _use_color(stream: object) -> bool:
 
 def _emit(report: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(report, encoding="utf-8")
+        try:
+            Path(output).write_text(report, encoding="utf-8")
+        except OSError as error:
+            raise AuditError(f"cannot write {output}: {error.strerror}") from None
     else:
         click.echo(report, nl=False)
 
@@ -49,8 +50,10 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=str))
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), help="Report format (default: text).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE, not stdout.")
+@click.option("--format", "-f", "formats", multiple=True, metavar="FORMAT[:FILE]",
+              help=f"Report format ({', '.join(FORMATS)}); FORMAT:FILE writes it to FILE. Repeatable.")
+@click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False),
+              help="Write the report to FILE (format from --format, or from the extension). Repeatable.")
 @click.option("--fail-under", type=click.FloatRange(0, 2), help="Exit 1 when the score is below SCORE.")
 @click.option("--min-level", type=click.IntRange(0, 2), help="Exit 1 when the level reached is below N.")
 @click.option("--select", multiple=True, help="Only these rules: ids, id prefixes (L1, L2-CI) or slugs.")
@@ -59,8 +62,8 @@ def cli() -> None:
               help="An extra rule pack (YAML); repeatable.")
 def audit(
     path: str,
-    fmt: str | None,
-    output: str | None,
+    formats: tuple[str, ...],
+    outputs: tuple[str, ...],
     fail_under: float | None,
     min_level: int | None,
     select: tuple[str, ...],
@@ -77,15 +80,10 @@ def audit(
         ignore=_split(ignore) or config.ignore,
         extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
     )
+    planned = plan_outputs(formats or ((config.format,) if config.format else ()), outputs)
     assessment = run_audit(root, options, shown_root=path)
-    fmt = fmt or config.format or "text"
-    if fmt not in FORMATS:
-        raise AuditError(f"unknown format `{fmt}` (choose from {', '.join(FORMATS)})")
-    if fmt == "json":
-        report = json_report.render(assessment)
-    else:
-        report = text.render(assessment, color=not output and _use_color(sys.stdout))
-    _emit(report, output)
+    for output in planned:
+        _emit(render(output.format, assessment, color=output.path is None and _use_color(sys.stdout)), output.path)
     failures = gate_failures(
         assessment,
         fail_under if fail_under is not None else config.fail_under,
@@ -98,7 +96,7 @@ def audit(
 
 
 @cli.command("rules")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Also list the rules of this pack; repeatable.")
 def list_rules(fmt: str, extra_rules: tuple[str, ...]) -> None:

@@ -69,7 +69,7 @@ def test_select_and_ignore(repo: Path, capsys: pytest.CaptureFixture[str]) -> No
     [
         (["audit", "does-not-exist"], "no such file or directory"),
         (["audit", "--select", "L9-NOPE"], "matches no rule"),
-        (["audit", "--format", "yaml"], "Invalid value"),
+        (["audit", "--format", "yaml"], "unknown format `yaml`"),
         (["explain", "L9-XX-99"], "no rule `L9-XX-99`"),
     ],
 )
@@ -119,3 +119,12 @@ def test_module_entry_point_runs(repo: Path) -> None:
         capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
     )
     assert done.returncode == 1 and "Level 0" in done.stdout and "below the required level 2" in done.stderr
+
+
+def test_several_reports_in_one_run(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sarif, summary, junit = tmp_path / "audit.sarif", tmp_path / "summary.md", tmp_path / "junit.xml"
+    args = ["audit", str(repo), "-o", str(sarif), "-o", str(summary), "--format", f"junit:{junit}", "--format", "json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["level"] == 0
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert summary.read_text().startswith("#") and "<testsuites" in junit.read_text()
