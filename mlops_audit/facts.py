@@ -12,6 +12,7 @@ from mlops_audit.analyzers.environment import EnvironmentFacts, analyze_environm
 from mlops_audit.analyzers.git_history import GitFacts, analyze_git
 from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks
 from mlops_audit.analyzers.python_code import PythonFacts, analyze_python
+from mlops_audit.analyzers.secrets import SecretFacts, analyze_secrets
 from mlops_audit.analyzers.stack import StackFacts, detect_stack
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
@@ -37,6 +38,7 @@ class Facts:
     environment: EnvironmentFacts
     git: GitFacts
     stack: StackFacts
+    secrets: SecretFacts
     notes: tuple[Note, ...]
 
     def code_units(self) -> Iterator[CodeUnit]:
@@ -65,6 +67,7 @@ def collect_facts(inventory: Inventory) -> Facts:
         environment=environment,
         git=git,
         stack=stack,
+        secrets=analyze_secrets(inventory),
         notes=tuple(sorted({*inventory.notes, *_analysis_notes(python, notebooks, ci, data, environment, git)})),
     )
 

@@ -15,6 +15,7 @@ from mlops_audit.analyzers.environment import EnvironmentFacts
 from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.analyzers.notebooks import NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts
+from mlops_audit.analyzers.secrets import SecretFacts
 from mlops_audit.analyzers.stack import StackFacts
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
@@ -79,6 +80,7 @@ def make_facts(**records: Any) -> Facts:
         environment=EnvironmentFacts(),
         git=GitFacts(),
         stack=StackFacts(),
+        secrets=SecretFacts(),
         notes=(),
     )
     return dataclasses.replace(empty, **records)
