@@ -12,6 +12,7 @@ from mlops_audit.inventory import build_inventory
 from mlops_audit.model import Assessment
 from mlops_audit.packs import load_rules, select_rules
 from mlops_audit.scoring import assess
+from mlops_audit.suppressions import ConfigSuppression, apply_suppressions, scan_inline
 
 ML_CATEGORIES = frozenset({"ml_framework", "tracker", "registry", "feature_store"})
 
@@ -21,6 +22,7 @@ class AuditOptions:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extra_packs: tuple[Path, ...] = field(default=())
+    suppress: tuple[ConfigSuppression, ...] = field(default=())  # the configuration's `suppress` entries
 
 
 def is_ml_project(facts: Facts) -> bool:
@@ -39,12 +41,16 @@ def is_ml_project(facts: Facts) -> bool:
 def run_audit(path: str | Path, options: AuditOptions = AuditOptions(), shown_root: str | None = None) -> Assessment:
     inventory = build_inventory(path)
     facts = collect_facts(inventory)
-    rules = select_rules(load_rules(options.extra_packs, BUILTINS), options.select, options.ignore)
-    findings = judge(rules, facts, BUILTINS)
+    known = load_rules(options.extra_packs, BUILTINS)
+    rules = select_rules(known, options.select, options.ignore)
+    inline, malformed = scan_inline(inventory)
+    findings, unused = apply_suppressions(
+        judge(rules, facts, BUILTINS), inline, options.suppress, {rule.id for rule in known}
+    )
     return assess(
         root=shown_root if shown_root is not None else str(path),
         applicable=is_ml_project(facts),
         findings=findings,
         stack=facts.stack.tools,
-        notes=facts.notes,
+        notes=tuple(sorted({*facts.notes, *malformed, *unused})),
     )

@@ -1,15 +1,18 @@
 """From findings to an assessment: per-level and per-category coverage, the level reached and the score.
 
-- Credit of a finding: pass 1, partial 0.5, fail 0; not-applicable and unknown findings do not count.
+- Credit of a finding: pass 1, partial 0.5, fail 0; not-applicable and unknown findings do not count, and
+  neither do suppressed findings (counted as not applicable: the team has decided to accept them).
 - Coverage of a set of findings = Σ weight × credit / Σ weight over the counted ones (None when none count).
 - A level's gate passes when each of its gate rules without a `gate_group` passes, and at least one rule of each
   of its `gate_group`s passes. A group gates the highest level among its rules (a Level-1 practice may be one of
   the ways to meet a Level-2 gate) while each rule still counts towards its own level's coverage. Level 0 has no
-  gates.
+  gates. A suppressed gate rule still does not meet its gate: a level is evidence of a capability, while a
+  suppression records a decision.
 - The level reached is the highest level whose gate passes together with the gates of every level below.
 - score = level reached + coverage of the next level (2.0 at Level 2), so it lies in [0, 2]. While the next
   level's gates are not met its coverage counts at most 0.99, so the integer part is always the level reached.
-Turning a fail into a pass never lowers a coverage, the level or the score (property-tested).
+- Counts are per outcome (a suppressed finding keeps its outcome), plus `suppressed` when any is.
+Turning a fail into a pass, or suppressing a fail, never lowers a coverage, the level or the score (property-tested).
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ NEXT_LEVEL_CAP = 0.99
 
 
 def coverage(findings: Iterable[Finding]) -> float | None:
-    counted = [(f.rule.weight, f.outcome.value_credit) for f in findings if f.outcome.value_credit is not None]
+    counted = [
+        (f.rule.weight, f.outcome.value_credit)
+        for f in findings
+        if f.outcome.value_credit is not None and f.suppression is None
+    ]
     total = sum(weight for weight, _ in counted)
     if not total:
         return None
@@ -41,8 +48,11 @@ def coverage(findings: Iterable[Finding]) -> float | None:
 
 
 def _counts(findings: Iterable[Finding]) -> dict[str, int]:
-    counted = Counter(f.outcome.value for f in findings)
-    return {outcome.value: counted.get(outcome.value, 0) for outcome in Outcome}
+    items = list(findings)
+    counted = Counter(f.outcome.value for f in items)
+    counts = {outcome.value: counted.get(outcome.value, 0) for outcome in Outcome}
+    suppressed = sum(1 for f in items if f.suppression is not None)
+    return (counts | {"suppressed": suppressed}) if suppressed else counts
 
 
 def failed_gates(findings: Iterable[Finding]) -> tuple[str, ...]:

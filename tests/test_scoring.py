@@ -7,7 +7,7 @@ import dataclasses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlops_audit.model import Finding, Outcome, Rule
+from mlops_audit.model import Evidence, Finding, Outcome, Rule, Suppression
 from mlops_audit.scoring import assess, coverage, failed_gates
 
 
@@ -118,3 +118,45 @@ def test_score_lies_between_zero_and_two_and_matches_the_level(outcomes: list[Ou
     assessment = run([Finding(r, o, "") for r, o in zip(RULES, outcomes)])
     assert 0 <= assessment.score <= 2
     assert int(assessment.score) == assessment.level
+
+
+SUPPRESSION = Suppression("accepted", Evidence("pyproject.toml", 3))
+
+
+def test_suppressed_findings_do_not_count_but_gates_stay_unmet() -> None:
+    items = [
+        Finding(rule("A-B-01", 1, weight=3), Outcome.PASS, ""),
+        Finding(rule("A-B-02", 1, weight=1), Outcome.FAIL, "", suppression=SUPPRESSION),
+    ]
+    assert coverage(items) == 1.0
+    assert coverage(items[1:]) is None
+    level1 = {"L1-CODE-02": Outcome.PASS, "L1-DATA-02": Outcome.PASS}
+    plain = findings(level1)
+    suppressed = [dataclasses.replace(f, suppression=SUPPRESSION) if f.rule.id == "L1-PIPE-01" else f for f in plain]
+    before, after = run(plain), run(suppressed)
+    assert after.level == before.level == 0
+    assert after.levels[1].failed_gates == ("L1-PIPE-01",)
+    assert after.levels[1].coverage > before.levels[1].coverage
+    assert after.levels[1].counts["fail"] == before.levels[1].counts["fail"]
+    assert after.levels[1].counts["suppressed"] == 1 and "suppressed" not in before.levels[1].counts
+
+
+@given(st.lists(OUTCOMES, min_size=len(RULES), max_size=len(RULES)), st.integers(0, len(RULES) - 1),
+       st.lists(st.booleans(), min_size=len(RULES), max_size=len(RULES)))
+def test_suppressing_a_failing_finding_never_lowers_anything(
+    outcomes: list[Outcome], index: int, already: list[bool]
+) -> None:
+    before_items = [
+        Finding(r, o, "", suppression=SUPPRESSION if s else None) for r, o, s in zip(RULES, outcomes, already)
+    ]
+    before_items[index] = Finding(RULES[index], Outcome.FAIL, "")
+    after_items = list(before_items)
+    after_items[index] = dataclasses.replace(before_items[index], suppression=SUPPRESSION)
+    before, after = run(before_items), run(after_items)
+    assert after.level == before.level
+    assert after.score >= before.score
+    for old, new in zip(before.levels, after.levels):
+        assert (new.coverage or 0) >= (old.coverage or 0)
+        assert new.failed_gates == old.failed_gates
+    for old, new in zip(before.categories, after.categories):
+        assert (new.coverage or 0) >= (old.coverage or 0)
