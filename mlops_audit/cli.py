@@ -14,13 +14,16 @@ import click
 
 from mlops_audit import __version__
 from mlops_audit.audit import AuditOptions, run_audit
+from mlops_audit.baseline import new_findings
+from mlops_audit.baseline import write_baseline as write_baseline_file
 from mlops_audit.checks import BUILTINS
 from mlops_audit.config import load_config
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.explain import explain, rules_json, rules_table
+from mlops_audit.init_config import init_config
 from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.outputs import FORMATS, plan_outputs, render
-from mlops_audit.quality_gate import gate_failures
+from mlops_audit.quality_gate import SEVERITIES, gate_failures
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -56,6 +59,13 @@ def cli() -> None:
               help="Write the report to FILE (format from --format, or from the extension). Repeatable.")
 @click.option("--fail-under", type=click.FloatRange(0, 2), help="Exit 1 when the score is below SCORE.")
 @click.option("--min-level", type=click.IntRange(0, 2), help="Exit 1 when the level reached is below N.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
+              help="Exit 1 when a finding has this severity or worse (gate > error > warning).")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Only findings not recorded in this baseline fail the gate (--fail-on defaults to warning).")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record the current findings as the baseline in FILE and exit 0.")
+@click.option("--exit-zero", is_flag=True, help="Always exit 0 when the audit ran, whatever the gate says.")
 @click.option("--select", multiple=True, help="Only these rules: ids, id prefixes (L1, L2-CI) or slugs.")
 @click.option("--ignore", multiple=True, help="Skip these rules: ids, id prefixes or slugs.")
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -66,6 +76,10 @@ def audit(
     outputs: tuple[str, ...],
     fail_under: float | None,
     min_level: int | None,
+    fail_on: str | None,
+    baseline: str | None,
+    write_baseline: str | None,
+    exit_zero: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     extra_rules: tuple[str, ...],
@@ -79,20 +93,37 @@ def audit(
         select=_split(select) or config.select,
         ignore=_split(ignore) or config.ignore,
         extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
+        suppress=config.suppress,
     )
     planned = plan_outputs(formats or ((config.format,) if config.format else ()), outputs)
     assessment = run_audit(root, options, shown_root=path)
     for output in planned:
         _emit(render(output.format, assessment, color=output.path is None and _use_color(sys.stdout)), output.path)
+    if write_baseline:
+        count = write_baseline_file(assessment, write_baseline)
+        click.echo(f"mlops-audit: wrote {count} findings to the baseline {write_baseline}", err=True)
+        return
+    baseline_path = baseline or config.baseline
+    only = {f.rule.id for f in new_findings(assessment, baseline_path)} if baseline_path else None
     failures = gate_failures(
         assessment,
         fail_under if fail_under is not None else config.fail_under,
         min_level if min_level is not None else config.min_level,
+        fail_on or config.fail_on or ("warning" if baseline_path else None),
+        only,
     )
     for failure in failures:
         click.echo(f"mlops-audit: quality gate failed: {failure}", err=True)
-    if failures:
+    if failures and not exit_zero:
         raise SystemExit(1)
+
+
+@cli.command("init")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+def init(path: str) -> None:
+    """Write a commented starter configuration into PATH (pyproject.toml or .mlops-audit.toml); never overwrites."""
+    written = init_config(Path(path))
+    click.echo(f"mlops-audit: wrote a starter configuration to {written}", err=True)
 
 
 @cli.command("rules")

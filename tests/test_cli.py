@@ -128,3 +128,27 @@ def test_several_reports_in_one_run(repo: Path, tmp_path: Path, capsys: pytest.C
     assert json.loads(capsys.readouterr().out)["level"] == 0
     assert json.loads(sarif.read_text())["version"] == "2.1.0"
     assert summary.read_text().startswith("#") and "<testsuites" in junit.read_text()
+
+
+def test_baseline_fails_only_on_new_findings(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert main(["audit", str(repo), "--write-baseline", str(baseline)]) == 0
+    assert main(["audit", str(repo), "--baseline", str(baseline)]) == 0
+    (repo / "notebooks").mkdir()
+    (repo / "notebooks" / "model.pkl").write_bytes(b"\x80\x04K\x01.")
+    capsys.readouterr()
+    assert main(["audit", str(repo), "--baseline", str(baseline)]) == 1
+    assert "new finding" in capsys.readouterr().err
+
+
+def test_fail_on_and_exit_zero(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", str(repo), "--fail-on", "gate"]) == 1
+    assert "severity `gate`" in capsys.readouterr().err
+    assert main(["audit", str(repo), "--fail-on", "gate", "--exit-zero"]) == 0
+
+
+def test_init_writes_once(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", str(repo)]) == 0
+    assert (repo / ".mlops-audit.toml").is_file()
+    assert main(["init", str(repo)]) == 2
+    assert main(["audit", str(repo)]) == 0
