@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.config import load_config
 from mlops_audit.model import Assessment, Evidence, Finding, Note, Outcome
+from mlops_audit.reporters import json_report, text
 from mlops_audit.suppressions import InlineSuppression, scan_source
 from mlops_audit.testing import make_repo
 
@@ -244,3 +245,18 @@ def test_hash_comment_configuration_files_are_scanned(tmp_path: Path) -> None:
     secret = finding(audit(tmp_path, files), "ANY-SEC-01")
     assert secret.outcome is Outcome.FAIL and [e.path for e in secret.evidence] == ["config/settings.ini"]
     assert secret.suppression is not None and secret.suppression.reason == "revoked in 2023"
+
+
+def test_suppressed_findings_are_shown_with_their_reason_in_text_and_json(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", {
+        "train.py": "from sklearn.svm import SVC\nSVC().fit(X, y)\n# mlops-audit: ignore[L0-NB-05] the shared drive is mounted on every runner\n"
+                    "DATA = '/Users/ana/data.csv'\n",
+    })
+    assessment = run_audit(root)
+    [finding] = [f for f in assessment.findings if f.rule.id == "L0-NB-05"]
+    assert finding.suppression is not None
+    report = text.render(assessment, color=False)
+    assert "Suppressed (accepted by the team)" in report and "shared drive is mounted" in report
+    [entry] = [f for f in json.loads(json_report.render(assessment))["findings"] if f["id"] == "L0-NB-05"]
+    assert entry["suppression"]["reason"] == "the shared drive is mounted on every runner"
+    assert entry["suppression"]["source"]["line"] == 3

@@ -20,6 +20,7 @@ from mlops_audit.model import (
     Finding,
     LevelScore,
     Note,
+    Suppression,
 )
 from mlops_audit.reporters import ordered_counts, outcome_counts, sorted_findings
 
@@ -112,7 +113,14 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "evidence": [_evidence(item) for item in finding.evidence],
         "remediation": rule.remediation,
         "docs": rule.docs,
+        "suppression": _suppression(finding.suppression),
     }
+
+
+def _suppression(suppression: Suppression | None) -> dict[str, Any] | None:
+    if suppression is None:
+        return None
+    return {"reason": suppression.reason, "source": _evidence(suppression.source)}
 
 
 def _evidence(evidence: Evidence) -> dict[str, Any]:

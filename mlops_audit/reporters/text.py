@@ -62,6 +62,7 @@ def render(assessment: Assessment, color: bool) -> str:
             _levels(assessment, paint),
             _gates(assessment, shown, paint),
             _others(assessment.findings, {f.rule.id for _, group in shown for f in group}, paint),
+            _suppressed(assessment.findings),
             _counts(assessment.findings, paint),
         ]
     else:
@@ -187,7 +188,10 @@ def _locations(evidence: tuple[Evidence, ...]) -> str:
 
 def _others(findings: Iterable[Finding], shown: set[str], paint: _Paint) -> list[str]:
     to_improve = (Outcome.FAIL, Outcome.PARTIAL)
-    rest = [f for f in sorted_findings(findings) if f.outcome in to_improve and f.rule.id not in shown]
+    rest = [
+        f for f in sorted_findings(findings)
+        if f.outcome in to_improve and f.rule.id not in shown and f.suppression is None
+    ]
     if not rest:
         return []
     lines = [paint("Other findings to improve", "bold")]
@@ -198,6 +202,15 @@ def _others(findings: Iterable[Finding], shown: set[str], paint: _Paint) -> list
             lines.append("  " + ("Any level" if finding.rule.level is None else f"Level {finding.rule.level}"))
         lines.append(_finding_line(finding, paint))
     return lines
+
+
+def _suppressed(findings: Iterable[Finding]) -> list[str]:
+    accepted = [(f, f.suppression) for f in sorted_findings(findings) if f.suppression is not None]
+    lines = []
+    for finding, suppression in accepted:
+        text = f"{finding.rule.id} {finding.rule.title}: {suppression.reason} ({suppression.source.where()})"
+        lines += _wrap(_clean(text), "  ", "- ")
+    return ["Suppressed (accepted by the team)", *lines] if lines else []
 
 
 def _finding_line(finding: Finding, paint: _Paint) -> str:
