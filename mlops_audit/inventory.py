@@ -4,20 +4,27 @@ Inside a git repository the inventory is `git ls-files` (tracked files) plus unt
 ignored, so local data a user keeps out of git is not audited. Outside git it is a walk that honours
 `.gitignore` files. Symlinks are never followed out of the audited root; vendored and generated folders
 (virtualenvs, caches, build output, tracker run folders) are left out.
+
+An inventory can also list a past commit (`build_inventory_at`): its files come from the commit's tree and its
+reads from the object database, so nothing is checked out. Reads go through a reader (work tree or git tree);
+the inventory applies the same size limit, binary sniffing and notes to both.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import posixpath
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 import git
 import pathspec
 
-from mlops_audit.errors import PathError
+from mlops_audit.errors import AuditError, PathError
 from mlops_audit.model import Note
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -117,6 +124,23 @@ class RepoFile:
     tracked: bool  # committed to git (False outside git and for untracked files)
 
 
+class Unreadable(Exception):
+    """Why a listed file cannot be read safely; the inventory turns it into a note."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+class FileReader(Protocol):
+    def read(self, path: str, limit: int) -> bytes | None:
+        """At most `limit` bytes of a listed file; None when it is not a regular file; `Unreadable` when unsafe."""
+
+    def close(self) -> None:
+        """Release what the reader holds (a git process)."""
+
+
 @dataclass
 class Inventory:
     """The audited tree. Analyzers read files only through it."""
@@ -125,12 +149,24 @@ class Inventory:
     files: list[RepoFile]
     git_root: Path | None = None
     notes: list[Note] = field(default_factory=list)
+    reader: FileReader | None = None  # where reads come from; the work tree under `root` when None
     _by_path: dict[str, RepoFile] = field(init=False, repr=False)
     _text_cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
+    _reader: FileReader = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.files.sort(key=lambda f: f.path)
         self._by_path = {f.path: f for f in self.files}
+        self._reader = self.reader or WorkTreeReader(self.root)
+
+    def __enter__(self) -> Inventory:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._reader.close()
 
     @property
     def is_git(self) -> bool:
@@ -146,31 +182,12 @@ class Inventory:
         """Files whose path matches any glob; a pattern without `/` also matches the file name anywhere."""
         return [f for f in self.files if matches(f.path, patterns)]
 
-    def _open_path(self, path: str) -> Path | None:
-        """The real path of a listed file, or None when it would leave the root or is not a regular file."""
-        candidate = self.root / path
-        try:
-            resolved = candidate.resolve(strict=True)
-        except (OSError, RuntimeError):
-            self._note(path, "cannot be resolved (broken symlink or symlink loop)")
-            return None
-        if not resolved.is_relative_to(self.root):
-            self._note(path, "is a symlink that leads outside the audited root; not read", "symlink")
-            return None
-        if not resolved.is_file():
-            return None
-        return resolved
-
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """At most `limit` bytes of a file, or None when it cannot be read safely."""
-        real = self._open_path(path)
-        if real is None:
-            return None
         try:
-            with real.open("rb") as handle:
-                return handle.read(limit)
-        except OSError as error:
-            self._note(path, f"cannot be read: {error.strerror}")
+            return self._reader.read(path, limit)
+        except Unreadable as problem:
+            self._note(path, problem.message, problem.kind)
             return None
 
     def read_text(self, path: str) -> str | None:
@@ -204,6 +221,100 @@ class Inventory:
             self.notes.append(note)
 
 
+class WorkTreeReader:
+    """Reads files on disk under `root`, never through a symlink that leads out of it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        real = self._open_path(path)
+        if real is None:
+            return None
+        try:
+            with real.open("rb") as handle:
+                return handle.read(limit)
+        except OSError as error:
+            raise Unreadable(f"cannot be read: {error.strerror}") from None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _open_path(self, path: str) -> Path | None:
+        """The real path of a listed file, or None when it is not a regular file."""
+        candidate = self.root / path
+        try:
+            resolved = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise Unreadable("cannot be resolved (broken symlink or symlink loop)") from None
+        if not resolved.is_relative_to(self.root):
+            raise Unreadable("is a symlink that leads outside the audited root; not read", "symlink")
+        return resolved if resolved.is_file() else None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """A file of a commit's tree: its git mode, blob id and size in bytes."""
+
+    mode: str
+    sha: str
+    size: int
+
+    @property
+    def is_link(self) -> bool:
+        return self.mode == "120000"
+
+
+class GitTreeReader:
+    """Reads the blobs of one commit's tree from the object database; the work tree is never touched.
+
+    `entries` maps root-relative paths to blobs. Symlinks are resolved inside the tree and never lead out of the
+    audited root, as on disk.
+    """
+
+    def __init__(self, repo: git.Repo, entries: dict[str, TreeEntry]) -> None:
+        self._repo = repo
+        self.entries = entries
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        entry = self.entries.get(path)
+        return None if entry is None else self._blob(self.resolve(path, entry), limit)
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def resolve(self, path: str, entry: TreeEntry) -> TreeEntry:
+        """The entry a path leads to, following symlinks within the tree."""
+        seen: set[str] = set()
+        while entry.is_link:
+            if path in seen:
+                raise Unreadable("cannot be resolved (broken symlink or symlink loop)")
+            seen.add(path)
+            link = self._blob(entry, 4096).decode("utf-8", errors="replace")
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
+            if link.startswith("/") or path == ".." or path.startswith("../"):
+                raise Unreadable("is a symlink that leads outside the audited root; not read", "symlink")
+            target = self.entries.get(path)
+            if target is None:
+                raise Unreadable("cannot be resolved (broken symlink or symlink loop)")
+            entry = target
+        return entry
+
+    def _blob(self, entry: TreeEntry, limit: int) -> bytes:
+        try:
+            if entry.size <= limit:
+                return self._repo.odb.stream(bytes.fromhex(entry.sha)).read()
+            # A partial read of a large blob: a process of its own, stopped once `limit` bytes are in.
+            process = self._repo.git.cat_file("blob", entry.sha, as_process=True)
+            try:
+                return process.stdout.read(limit)
+            finally:
+                process.proc.kill()
+                process.proc.wait()
+        except (git.GitError, ValueError, OSError) as error:
+            raise Unreadable(f"cannot be read from git: {type(error).__name__}") from None
+
+
 def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
     name = path.rsplit("/", 1)[-1]
     return any(
@@ -214,12 +325,7 @@ def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
 
 def build_inventory(path: str | os.PathLike[str]) -> Inventory:
     """List and classify the files under `path` (a directory, possibly inside a git work tree)."""
-    root = Path(path)
-    if not root.exists():
-        raise PathError(f"{path}: no such file or directory")
-    if not root.is_dir():
-        raise PathError(f"{path}: not a directory (mlops-audit audits a repository folder)")
-    root = root.resolve()
+    root = _directory(path)
     git_root = _git_root(root)
     notes: list[Note] = []
     if git_root is not None:
@@ -235,6 +341,88 @@ def build_inventory(path: str | os.PathLike[str]) -> Inventory:
             continue
         files.append(RepoFile(rel, size, classify(rel), roles_of(rel), tracked))
     return Inventory(root=root, files=files, git_root=git_root, notes=notes)
+
+
+def build_inventory_at(path: str | os.PathLike[str], ref: str) -> Inventory:
+    """The files under `path` as they are in commit `ref` of its git repository, read without a checkout.
+
+    Every file is committed (`tracked`). Close the inventory (or use it in a `with` block) when done.
+    """
+    root = _directory(path)
+    git_root = _git_root(root)
+    if git_root is None:
+        raise AuditError(f"{path}: not inside a git repository, so revision `{ref}` cannot be read")
+    repo = git.Repo(git_root)
+    try:
+        commit = _commit(repo, ref)
+        reader = GitTreeReader(repo, _tree_entries(repo, commit, root.relative_to(git_root).as_posix()))
+    except BaseException:
+        repo.close()
+        raise
+    files = []
+    for rel, entry in reader.entries.items():
+        if not _skipped(rel):
+            files.append(RepoFile(rel, _tree_size(reader, rel, entry), classify(rel), roles_of(rel), True))
+    return Inventory(root=root, files=files, git_root=git_root, reader=reader)
+
+
+def inventory_of(path: str | os.PathLike[str], paths: Iterable[str]) -> Inventory:
+    """Only the listed files under `path` (root-relative), read from the work tree and counted as committed.
+
+    What a pre-commit hook is handed: its cost grows with the files given, never with the repository. Paths
+    that leave the root, or are not regular files, are left out; no git history is attached.
+    """
+    root = _directory(path)
+    files = []
+    for rel in sorted(set(paths)):
+        size = None if _skipped(rel) or not _inside(rel) else _size(root, rel)
+        if size is not None:
+            files.append(RepoFile(rel, size, classify(rel), roles_of(rel), True))
+    return Inventory(root=root, files=files)
+
+
+def _directory(path: str | os.PathLike[str]) -> Path:
+    root = Path(path)
+    if not root.exists():
+        raise PathError(f"{path}: no such file or directory")
+    if not root.is_dir():
+        raise PathError(f"{path}: not a directory (mlops-audit audits a repository folder)")
+    return root.resolve()
+
+
+def _inside(rel: str) -> bool:
+    pure = PurePosixPath(rel)
+    return not pure.is_absolute() and ".." not in pure.parts
+
+
+def _commit(repo: git.Repo, ref: str) -> str:
+    if not ref or ref.startswith("-"):
+        raise AuditError(f"`{ref}` is not a git revision")
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except git.GitCommandError:
+        raise AuditError(f"`{ref}` is not a commit of this git repository") from None
+
+
+def _tree_entries(repo: git.Repo, commit: str, prefix: str) -> dict[str, TreeEntry]:
+    """The blobs (files and symlinks) of the commit's tree under `prefix`, keyed by path relative to it."""
+    listing = repo.git.ls_tree("-r", "-l", "-z", "--full-tree", commit, stdout_as_string=False)
+    strip = "" if prefix == "." else prefix + "/"
+    entries = {}
+    for record in listing.decode("utf-8", errors="replace").split("\0"):
+        meta, _, name = record.partition("\t")
+        fields = meta.split()
+        if len(fields) == 4 and fields[1] == "blob" and name.startswith(strip):
+            entries[name[len(strip):]] = TreeEntry(fields[0], fields[2], int(fields[3]))
+    return entries
+
+
+def _tree_size(reader: GitTreeReader, rel: str, entry: TreeEntry) -> int:
+    """A symlink counts the size of the file it leads to (0 when that is outside the tree), like `stat`."""
+    try:
+        return reader.resolve(rel, entry).size
+    except Unreadable:
+        return 0
 
 
 def _skipped(rel: str) -> bool:
