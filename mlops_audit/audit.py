@@ -8,7 +8,7 @@ from pathlib import Path
 from mlops_audit.checks import BUILTINS
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
-from mlops_audit.inventory import build_inventory
+from mlops_audit.inventory import Inventory, build_inventory
 from mlops_audit.model import Assessment
 from mlops_audit.packs import load_rules, select_rules
 from mlops_audit.scoring import assess
@@ -39,7 +39,13 @@ def is_ml_project(facts: Facts) -> bool:
 
 
 def run_audit(path: str | Path, options: AuditOptions = AuditOptions(), shown_root: str | None = None) -> Assessment:
+    """Audit the repository at `path` as it is in the work tree."""
     inventory = build_inventory(path)
+    return audit_inventory(inventory, options, shown_root if shown_root is not None else str(path))
+
+
+def audit_inventory(inventory: Inventory, options: AuditOptions, root: str) -> Assessment:
+    """Facts, findings, suppressions and scores for one inventory (a work tree or a git revision)."""
     facts = collect_facts(inventory)
     known = load_rules(options.extra_packs, BUILTINS)
     rules = select_rules(known, options.select, options.ignore)
@@ -48,7 +54,7 @@ def run_audit(path: str | Path, options: AuditOptions = AuditOptions(), shown_ro
         judge(rules, facts, BUILTINS), inline, options.suppress, {rule.id for rule in known}
     )
     return assess(
-        root=shown_root if shown_root is not None else str(path),
+        root=root,
         applicable=is_ml_project(facts),
         findings=findings,
         stack=facts.stack.tools,

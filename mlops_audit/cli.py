@@ -15,20 +15,37 @@ import click
 from mlops_audit import __version__
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.baseline import new_findings
+from mlops_audit.diff_gate import audit_revision, compare, delta_lowers_maturity, render_delta
 from mlops_audit.baseline import write_baseline as write_baseline_file
 from mlops_audit.checks import BUILTINS
-from mlops_audit.config import load_config
+from mlops_audit.config import Config, load_config
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.explain import explain, rules_json, rules_table
 from mlops_audit.init_config import init_config
+from mlops_audit.lint import lint, render_lint
 from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.outputs import FORMATS, plan_outputs, render
 from mlops_audit.quality_gate import SEVERITIES, gate_failures
+from mlops_audit.reporters.text import summary
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
     """`--select A,B --select C` → (A, B, C)."""
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _in_pre_commit() -> bool:
+    return os.environ.get("PRE_COMMIT") == "1"
+
+
+def _options(config: Config, select: Sequence[str], ignore: Sequence[str], extra_rules: Sequence[str]) -> AuditOptions:
+    """Audit options: command-line selection over the configuration's."""
+    return AuditOptions(
+        select=_split(select) or config.select,
+        ignore=_split(ignore) or config.ignore,
+        extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
+        suppress=config.suppress,
+    )
 
 
 def _use_color(stream: object) -> bool:
@@ -65,6 +82,8 @@ def cli() -> None:
               help="Only findings not recorded in this baseline fail the gate (--fail-on defaults to warning).")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record the current findings as the baseline in FILE and exit 0.")
+@click.option("--diff-base", metavar="REF",
+              help="Also audit git revision REF (no checkout), print the change, exit 1 if it lowers maturity.")
 @click.option("--exit-zero", is_flag=True, help="Always exit 0 when the audit ran, whatever the gate says.")
 @click.option("--select", multiple=True, help="Only these rules: ids, id prefixes (L1, L2-CI) or slugs.")
 @click.option("--ignore", multiple=True, help="Skip these rules: ids, id prefixes or slugs.")
@@ -79,6 +98,7 @@ def audit(
     fail_on: str | None,
     baseline: str | None,
     write_baseline: str | None,
+    diff_base: str | None,
     exit_zero: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -89,16 +109,20 @@ def audit(
     if not root.is_dir():
         raise PathError(f"{path}: {'not a directory' if root.exists() else 'no such file or directory'}")
     config = load_config(root.resolve())
-    options = AuditOptions(
-        select=_split(select) or config.select,
-        ignore=_split(ignore) or config.ignore,
-        extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
-        suppress=config.suppress,
-    )
-    planned = plan_outputs(formats or ((config.format,) if config.format else ()), outputs)
+    options = _options(config, select, ignore, extra_rules)
+    requested = formats or ((config.format,) if config.format else ())
+    planned = plan_outputs(requested, outputs)
     assessment = run_audit(root, options, shown_root=path)
     for output in planned:
-        _emit(render(output.format, assessment, color=output.path is None and _use_color(sys.stdout)), output.path)
+        if output.path is None and not requested and _in_pre_commit():
+            _emit(summary(assessment), None)
+        else:
+            _emit(render(output.format, assessment, color=output.path is None and _use_color(sys.stdout)), output.path)
+    lowered = False
+    if diff_base:
+        delta = compare(audit_revision(root, diff_base, options), assessment)
+        click.echo(render_delta(delta), err=True, nl=False)
+        lowered = delta_lowers_maturity(delta)
     if write_baseline:
         count = write_baseline_file(assessment, write_baseline)
         click.echo(f"mlops-audit: wrote {count} findings to the baseline {write_baseline}", err=True)
@@ -114,7 +138,24 @@ def audit(
     )
     for failure in failures:
         click.echo(f"mlops-audit: quality gate failed: {failure}", err=True)
-    if failures and not exit_zero:
+    if (failures or lowered) and not exit_zero:
+        raise SystemExit(1)
+
+
+@cli.command("lint")
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, help="Only these rules: ids, id prefixes or slugs.")
+@click.option("--ignore", multiple=True, help="Skip these rules: ids, id prefixes or slugs.")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An extra rule pack (YAML); repeatable.")
+def lint_files(files: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+               extra_rules: tuple[str, ...]) -> None:
+    """Check FILES (as pre-commit passes them) with the file-level rules: notebook outputs and order, secrets,
+    absolute paths, large data or model files outside DVC/LFS, unseeded randomness. Exit 1 on problems."""
+    root = Path.cwd()
+    result = lint(root, files, _options(load_config(root), select, ignore, extra_rules))
+    _emit(render_lint(result, terse=_in_pre_commit()), None)
+    if result.problems:
         raise SystemExit(1)
 
 

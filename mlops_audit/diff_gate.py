@@ -10,36 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_audit.audit import AuditOptions, is_ml_project
-from mlops_audit.checks import BUILTINS
-from mlops_audit.engine import judge
-from mlops_audit.facts import collect_facts
+from mlops_audit.audit import AuditOptions, audit_inventory
 from mlops_audit.inventory import build_inventory_at
 from mlops_audit.model import Assessment, Finding, Outcome
-from mlops_audit.packs import load_rules, select_rules
-from mlops_audit.scoring import assess
-from mlops_audit.suppressions import apply_suppressions, scan_inline
 
 RANKS = {Outcome.PASS: 2, Outcome.PARTIAL: 1, Outcome.FAIL: 0}
 
 
 def audit_revision(path: str | Path, ref: str, options: AuditOptions = AuditOptions()) -> Assessment:
     """The assessment of `path` as it is in commit `ref`; `AuditError` when `ref` is not a commit."""
-    known = load_rules(options.extra_packs, BUILTINS)
-    rules = select_rules(known, options.select, options.ignore)
     with build_inventory_at(path, ref) as inventory:
-        facts = collect_facts(inventory)
-        inline, malformed = scan_inline(inventory)
-    findings, unused = apply_suppressions(
-        judge(rules, facts, BUILTINS), inline, options.suppress, {rule.id for rule in known}
-    )
-    return assess(
-        root=f"{path}@{ref}",
-        applicable=is_ml_project(facts),
-        findings=findings,
-        stack=facts.stack.tools,
-        notes=tuple(sorted({*facts.notes, *malformed, *unused})),
-    )
+        return audit_inventory(inventory, options, f"{path}@{ref}")
 
 
 @dataclass(frozen=True, slots=True)

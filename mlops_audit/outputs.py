@@ -8,7 +8,7 @@ from pathlib import PurePath
 
 from mlops_audit.errors import AuditError
 from mlops_audit.model import Assessment
-from mlops_audit.reporters import badge, github, gitlab, json_report, junit, markdown, sarif, text
+from mlops_audit.reporters import badge, github, gitlab, html, json_report, junit, markdown, sarif, text
 
 FORMATS = ("text", "json", "html", "sarif", "markdown", "gitlab", "junit", "github", "badge")
 BY_EXTENSION = {
@@ -75,6 +75,7 @@ def render(fmt: str, assessment: Assessment, color: bool = False) -> str:
         return text.render(assessment, color=color)
     renderers = {
         "json": json_report.render,
+        "html": html.render,
         "sarif": sarif.render,
         "markdown": markdown.render,
         "gitlab": gitlab.render,

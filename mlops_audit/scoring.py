@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from mlops_audit.dimensions import dimensions
 from mlops_audit.model import (
     Assessment,
     CategoryScore,
@@ -135,4 +136,5 @@ def assess(
         stack=stack,
         findings=tuple(findings),
         notes=notes,
+        dimensions=dimensions(findings) if applicable else (),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mlops_audit.model import Finding, Outcome
+from mlops_audit.model import Assessment, Finding, Outcome
 
 LEVEL_NAMES: dict[int, str] = {
     0: "Manual process",
@@ -52,11 +52,34 @@ def ordered_counts(counts: Mapping[str, int]) -> dict[str, int]:
     return ordered
 
 
+def gate_findings(assessment: Assessment) -> list[tuple[str, list[Finding]]]:
+    """The failed gates that stand between the repository and the next level, with their findings.
+
+    A failed gate names a rule id, or a gate group whose rules all missed.
+    """
+    target = assessment.level + 1
+    if target not in LEVEL_NAMES:
+        return []
+    findings = sorted_findings(assessment.findings)
+    gates = [
+        gate
+        for score in sorted(assessment.levels, key=lambda s: s.level)
+        if score.level <= target
+        for gate in score.failed_gates
+    ]
+    resolved = []
+    for gate in dict.fromkeys(gates):
+        by_id = [f for f in findings if f.rule.id == gate]
+        resolved.append((gate, by_id or [f for f in findings if f.rule.gate and f.rule.gate_group == gate]))
+    return resolved
+
+
 def _key_text(key: object) -> str:
     return key.value if isinstance(key, Outcome) else str(key)
 
 
 __all__ = [
+    "gate_findings",
     "LEVEL_NAMES",
     "OUTCOME_ORDER",
     "level_order",

@@ -16,6 +16,7 @@ from mlops_audit.model import (
     Assessment,
     CategoryScore,
     DetectedTool,
+    Dimension,
     Evidence,
     Finding,
     LevelScore,
@@ -57,6 +58,7 @@ def to_dict(assessment: Assessment) -> dict[str, Any]:
         "score": round(assessment.score, 2),
         "levels": [_level(score) for score in sorted(assessment.levels, key=lambda s: s.level)],
         "categories": [_category(score) for score in assessment.categories],
+        "dimensions": [_dimension(row) for row in assessment.dimensions],
         "stack": [_tool(tool) for tool in sorted(assessment.stack, key=lambda t: t.name)],
         "findings": [_finding(finding) for finding in findings],
         "notes": [_note(note) for note in sorted(assessment.notes)],
@@ -75,6 +77,16 @@ def _level(score: LevelScore) -> dict[str, Any]:
         "gate_passed": score.gate_passed,
         "failed_gates": list(score.failed_gates),
         "counts": ordered_counts(score.counts),
+    }
+
+
+def _dimension(row: Dimension) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "level": row.level,
+        "summary": row.summary,
+        "rules": list(row.rules),
+        "evidence": [_evidence(item) for item in row.evidence],
     }
 
 

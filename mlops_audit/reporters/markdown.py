@@ -10,8 +10,8 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from mlops_audit.model import Assessment, DetectedTool, Evidence, Finding, LevelScore, Note, Outcome, clip
-from mlops_audit.reporters import LEVEL_NAMES, OUTCOME_ORDER, outcome_counts
-from mlops_audit.reporters.anchors import CONTROL, failed_gate_ids, help_uri, problems
+from mlops_audit.reporters import LEVEL_NAMES, OUTCOME_ORDER, gate_findings, outcome_counts
+from mlops_audit.reporters.anchors import CONTROL, help_uri, problems
 
 MAX_BYTES = 1024 * 1024
 FINDINGS_BUDGET = 800_000  # bytes for finding entries; the rest is bounded by the caps below
@@ -52,7 +52,7 @@ def render(assessment: Assessment) -> str:
     blocks = [_header(assessment)]
     if assessment.applicable:
         found = problems(assessment)
-        gates = _gate_findings(assessment, found)
+        gates = [f for _, group in gate_findings(assessment) for f in group if f in found]
         gate_block, budget = _gates(assessment.level + 1, gates, FINDINGS_BUDGET)
         blocks += [_levels(assessment), gate_block]
         shown = {f.rule.id for f in gates}
@@ -91,15 +91,6 @@ def _level_row(score: LevelScore, reached: bool) -> str:
     coverage = "n/a" if score.coverage is None else f"{score.coverage:.0%}"
     gates = "✅ passed" if score.gate_passed else f"❌ {len(score.failed_gates)} failed"
     return f"| {name} | {coverage} | {gates} |"
-
-
-def _gate_findings(assessment: Assessment, found: list[Finding]) -> list[Finding]:
-    """Problems behind the failed gates up to the next level: what stands between the repository and it."""
-    target = assessment.level + 1
-    if target not in LEVEL_NAMES:
-        return []
-    failed = failed_gate_ids(assessment)
-    return [f for f in found if f.rule.id in failed and f.rule.level is not None and f.rule.level <= target]
 
 
 def _gates(target: int, findings: list[Finding], budget: int) -> tuple[str, int]:

@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlops_audit.model import Assessment, DetectedTool, Evidence, Finding, LevelScore, Note, Outcome
-from mlops_audit.reporters import LEVEL_NAMES, OUTCOME_ORDER, level_order, outcome_counts, sorted_findings
+from mlops_audit.reporters import (
+    LEVEL_NAMES,
+    OUTCOME_ORDER,
+    gate_findings,
+    level_order,
+    outcome_counts,
+    sorted_findings,
+)
 
 WIDTH = 100
 BAR_WIDTH = 20
@@ -57,7 +64,7 @@ def render(assessment: Assessment, color: bool) -> str:
     paint = _Paint(color)
     blocks = [_header(assessment, paint)]
     if assessment.applicable:
-        shown = _gate_findings(assessment)
+        shown = gate_findings(assessment)
         blocks += [
             _levels(assessment, paint),
             _gates(assessment, shown, paint),
@@ -69,6 +76,17 @@ def render(assessment: Assessment, color: bool) -> str:
         blocks.append(_not_applicable())
     blocks += [_stack(assessment.stack), _notes(assessment.notes, paint)]
     return "\n\n".join("\n".join(block) for block in blocks if block) + "\n"
+
+
+def summary(assessment: Assessment) -> str:
+    """One line for hooks and logs: the level, the score and what stands before the next level."""
+    if not assessment.applicable:
+        return f"mlops-audit: {_clean(assessment.root)}: no ML code found; the maturity levels do not apply\n"
+    text = f"mlops-audit: Level {assessment.level} — {LEVEL_NAMES.get(assessment.level, '')} · score {assessment.score:.2f}"
+    nxt = next((s for s in assessment.levels if s.level == assessment.level + 1), None)
+    if nxt is not None and nxt.failed_gates:
+        text += f" · Level {nxt.level} needs: {', '.join(_clean(g) for g in nxt.failed_gates)}"
+    return text + "\n"
 
 
 def _clean(text: str) -> str:
@@ -123,28 +141,6 @@ def _level_line(score: LevelScore, reached: bool, paint: _Paint) -> str:
         gates = "gates " + paint(f"✗ {len(score.failed_gates)} failed", "fail")
     marker = "  ← reached" if reached else ""
     return f"  Level {score.level}  {bar} {percent}  {gates}{marker}"
-
-
-def _gate_findings(assessment: Assessment) -> list[tuple[str, list[Finding]]]:
-    """The failed gates that stand between the repository and the next level, with their findings.
-
-    A failed gate names a rule id, or a gate group whose rules all missed.
-    """
-    target = assessment.level + 1
-    if target not in LEVEL_NAMES:
-        return []
-    findings = sorted_findings(assessment.findings)
-    gates = [
-        gate
-        for score in sorted(assessment.levels, key=lambda s: s.level)
-        if score.level <= target
-        for gate in score.failed_gates
-    ]
-    resolved = []
-    for gate in dict.fromkeys(gates):
-        by_id = [f for f in findings if f.rule.id == gate]
-        resolved.append((gate, by_id or [f for f in findings if f.rule.gate and f.rule.gate_group == gate]))
-    return resolved
 
 
 def _gates(assessment: Assessment, shown: list[tuple[str, list[Finding]]], paint: _Paint) -> list[str]:
