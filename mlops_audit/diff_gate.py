@@ -41,6 +41,16 @@ class Delta:
     score_after: float
     newly_failing: tuple[RuleChange, ...]  # fails or partly passes now, and did better (or did not count) before
     newly_passing: tuple[RuleChange, ...]  # passes now, and failed or partly passed before
+    coverage_before: tuple[float | None, ...] = ()  # per level 0, 1, 2
+    coverage_after: tuple[float | None, ...] = ()
+
+    def coverage_drops(self) -> list[tuple[int, float, float]]:
+        """The levels whose coverage went down (as shown, in whole percent): (level, before, after)."""
+        return [
+            (level, old, new)
+            for level, (old, new) in enumerate(zip(self.coverage_before, self.coverage_after))
+            if old is not None and new is not None and round(new * 100) < round(old * 100)
+        ]
 
 
 def compare(base: Assessment, head: Assessment) -> Delta:
@@ -64,7 +74,13 @@ def compare(base: Assessment, head: Assessment) -> Delta:
         score_after=head.score,
         newly_failing=tuple(failing),
         newly_passing=tuple(passing),
+        coverage_before=_coverages(base),
+        coverage_after=_coverages(head),
     )
+
+
+def _coverages(assessment: Assessment) -> tuple[float | None, ...]:
+    return tuple(score.coverage for score in sorted(assessment.levels, key=lambda s: s.level))
 
 
 def _rank(finding: Finding | None) -> int | None:
@@ -75,10 +91,18 @@ def _rank(finding: Finding | None) -> int | None:
 
 
 def delta_lowers_maturity(delta: Delta) -> bool:
-    """The level or the score (as shown, to two decimals) went down; never when either side is not an ML project."""
+    """The level, the score (to two decimals) or a level's coverage (in whole percent) went down.
+
+    Coverage counts because the score stops at 2.00: a Level-2 repository that drops a practice keeps its score
+    but loses coverage. Never true when either side is not an ML project.
+    """
     if not (delta.applicable_before and delta.applicable_after):
         return False
-    return delta.level_after < delta.level_before or round(delta.score_after, 2) < round(delta.score_before, 2)
+    return (
+        delta.level_after < delta.level_before
+        or round(delta.score_after, 2) < round(delta.score_before, 2)
+        or bool(delta.coverage_drops())
+    )
 
 
 def render_delta(delta: Delta) -> str:
@@ -100,9 +124,12 @@ def _headline(delta: Delta) -> str:
         verb = "raised"
     else:
         return f"maturity unchanged: Level {delta.level_after} (score {delta.score_after:.2f})"
+    drops = "".join(
+        f"; Level {level} coverage {old:.0%} → {new:.0%}" for level, old, new in delta.coverage_drops()
+    )
     return (
         f"maturity {verb}: Level {delta.level_before} → Level {delta.level_after} "
-        f"(score {delta.score_before:.2f} → {delta.score_after:.2f})"
+        f"(score {delta.score_before:.2f} → {delta.score_after:.2f}{drops})"
     )
 
 

@@ -47,8 +47,22 @@ def test_removing_the_ci_workflows_lowers_maturity(platform: Path) -> None:
     assert "L2-CI-01" in failing and failing["L2-CI-01"].after.value == "fail"
     assert not delta.newly_passing
     text = render_delta(delta)
-    assert text.startswith(f"maturity lowered: Level 2 → Level 1 (score 2.00 → {delta.score_after:.2f})\n")
+    assert text.startswith(f"maturity lowered: Level 2 → Level 1 (score 2.00 → {delta.score_after:.2f}")
     assert "newly failing: L2-CI-01 CI runs tests on every pull request or push\n" in text
+
+
+def test_removing_only_the_pull_request_workflow_lowers_level_two_coverage(tmp_path: Path) -> None:
+    root = tmp_path / "platform"
+    shutil.copytree(FIXTURES / "level2-cicd-platform", root)
+    make_repo(root, {}, commits=2)
+    (root / ".github" / "workflows" / "ci.yml").unlink()
+    commit_all(root, "drop the pull-request workflow")
+    delta = compare(audit_revision(root, "HEAD~1"), run_audit(root))
+    assert (delta.level_after, delta.score_after) == (2, 2.0)
+    [(level, before, after)] = delta.coverage_drops()
+    assert level == 2 and after < before
+    assert delta_lowers_maturity(delta)
+    assert "; Level 2 coverage" in render_delta(delta).splitlines()[0]
 
 
 def test_the_reverse_change_raises_maturity_and_the_same_tree_changes_nothing(platform: Path) -> None:
