@@ -124,13 +124,14 @@ def _headline(delta: Delta) -> str:
         verb = "raised"
     else:
         return f"maturity unchanged: Level {delta.level_after} (score {delta.score_after:.2f})"
-    drops = "".join(
-        f"; Level {level} coverage {old:.0%} → {new:.0%}" for level, old, new in delta.coverage_drops()
+    level = f"Level {delta.level_before}" + (
+        f" → Level {delta.level_after}" if delta.level_after != delta.level_before else ""
     )
-    return (
-        f"maturity {verb}: Level {delta.level_before} → Level {delta.level_after} "
-        f"(score {delta.score_before:.2f} → {delta.score_after:.2f}{drops})"
+    score = f"score {delta.score_before:.2f}" + (
+        f" → {delta.score_after:.2f}" if round(delta.score_after, 2) != round(delta.score_before, 2) else ""
     )
+    drops = "".join(f", Level {n} coverage {old:.0%} → {new:.0%}" for n, old, new in delta.coverage_drops())
+    return f"maturity {verb}: {level}, {score}{drops}"
 
 
 def _state(applicable: bool, level: int, score: float) -> str:

@@ -47,7 +47,7 @@ def test_removing_the_ci_workflows_lowers_maturity(platform: Path) -> None:
     assert "L2-CI-01" in failing and failing["L2-CI-01"].after.value == "fail"
     assert not delta.newly_passing
     text = render_delta(delta)
-    assert text.startswith(f"maturity lowered: Level 2 → Level 1 (score 2.00 → {delta.score_after:.2f}")
+    assert text.startswith(f"maturity lowered: Level 2 → Level 1, score 2.00 → {delta.score_after:.2f}")
     assert "newly failing: L2-CI-01 CI runs tests on every pull request or push\n" in text
 
 
@@ -62,7 +62,8 @@ def test_removing_only_the_pull_request_workflow_lowers_level_two_coverage(tmp_p
     [(level, before, after)] = delta.coverage_drops()
     assert level == 2 and after < before
     assert delta_lowers_maturity(delta)
-    assert "; Level 2 coverage" in render_delta(delta).splitlines()[0]
+    headline = render_delta(delta).splitlines()[0]
+    assert headline.startswith("maturity lowered: Level 2, score 2.00, Level 2 coverage ")
 
 
 def test_the_reverse_change_raises_maturity_and_the_same_tree_changes_nothing(platform: Path) -> None:
