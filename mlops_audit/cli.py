@@ -27,6 +27,7 @@ from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.outputs import FORMATS, plan_outputs, render
 from mlops_audit.quality_gate import SEVERITIES, gate_failures
 from mlops_audit.reporters.text import summary
+from mlops_audit.scaffold.command import scaffold as run_scaffold
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -157,6 +158,20 @@ def lint_files(files: tuple[str, ...], select: tuple[str, ...], ignore: tuple[st
     _emit(render_lint(result, terse=_in_pre_commit()), None)
     if result.problems:
         raise SystemExit(1)
+
+
+@cli.command("scaffold")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False))
+@click.option("--to-level", type=click.IntRange(1, 2), help="Plan what reaches this level (default: the next one).")
+@click.option("--rule", "rules", multiple=True, help="Plan the fix of this rule (id or slug); repeatable.")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Show the plan only (the default).")
+@click.option("--diff", "mode", flag_value="diff", help="Show the plan and the unified diff of every file.")
+@click.option("--apply", "mode", flag_value="apply", help="Write the files; never overwrites a file of yours.")
+def scaffold(path: str, to_level: int | None, rules: tuple[str, ...], mode: str) -> None:
+    """Plan, show and write the files and code changes that fix failed rules at PATH, fitted to its stack."""
+    code = run_scaffold(Path(path), to_level, _split(rules), mode, sys.stdout)  # type: ignore[arg-type]
+    if code:
+        raise SystemExit(code)
 
 
 @cli.command("init")

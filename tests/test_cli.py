@@ -152,3 +152,12 @@ def test_init_writes_once(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert (repo / ".mlops-audit.toml").is_file()
     assert main(["init", str(repo)]) == 2
     assert main(["audit", str(repo)]) == 0
+
+
+def test_scaffold_shows_a_plan_then_applies_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = sorted(p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts)
+    assert main(["scaffold", str(repo), "--to-level", "1"]) == 0
+    assert "Plan" in capsys.readouterr().out
+    assert sorted(p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts) == before
+    assert main(["scaffold", str(repo), "--to-level", "1", "--apply"]) == 0
+    assert (repo / "params.yaml").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlops_audit.analyzers.code import extract_code_facts
 from mlops_audit.facts import Facts
@@ -126,8 +127,14 @@ def _merge_action(path: str, existing: str, merge: Merge, what: str) -> Action:
 
 
 def _aggregate(
-    root: Path, facts: Facts, stack: StackChoice, steps: Sequence[Step], built: dict[str, list[Action]], context: dict
+    root: Path,
+    facts: Facts,
+    stack: StackChoice,
+    steps: Sequence[Step],
+    built: dict[str, list[Action]],
+    context: dict[str, Any],
 ) -> None:
+    """The files several steps feed: params.yaml, requirements.txt and the GitLab include."""
     names = {step.name for step in steps}
     if "params" in names:
         keys = {key for step in steps for key in step.params} | ({"paths"} if context["paths"] != DEFAULT_PATHS else set())
@@ -153,8 +160,7 @@ def _params_action(root: Path, template: str, keys: set[str]) -> Action:
 
 def _requirements_target(facts: Facts) -> str:
     """Where the generated code's requirements go: requirements.txt (merged or created), or a person."""
-    kinds = {m.kind for m in facts.environment.manifests if m.path == "requirements.txt"}
-    if kinds:
+    if any(m.path == "requirements.txt" for m in facts.environment.manifests):
         return "merge"
     if any(m.kind in MANIFEST_KINDS and m.requirements for m in facts.environment.manifests):
         return "manual"

@@ -15,8 +15,9 @@ Mode = Literal["dry-run", "diff", "apply"]
 
 
 def scaffold(path: Path, to_level: int | None, rules: Sequence[str], mode: Mode, out: TextIO) -> int:
-    """Plan the files that raise the repository at `path` to `to_level` (or fix the rules named), print the plan
-    (and in `diff` mode every file's diff) to `out`, and write the files in `apply` mode.
+    """Plan the files that raise the repository at `path` to `to_level` (default: the next level), or that fix the
+    `rules` named (ids or slugs; they take precedence over `to_level`); print the plan (and in `diff` mode every
+    file's diff) to `out`, and write the files in `apply` mode.
 
     Returns 0, or 1 when some file could not be written. Raises AuditError (exit 2) for a bad path, an unknown
     rule or level. Never runs the repository's code, never overwrites or deletes a user's line.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Collection, Mapping
+from shlex import quote
 from typing import Any
 
 from mlops_audit.facts import Facts
@@ -77,16 +78,16 @@ def _run_pipeline(stack: StackChoice) -> list[str]:
             '"$AIRFLOW_USERNAME:$AIRFLOW_PASSWORD" -H "Content-Type: application/json" -d "{}"'
         )
         return [trigger]
-    return [f"python {stack.pipeline_path}" + (" --run" if stack.orchestrator == "kfp" else "")]
+    return [f"python {quote(stack.pipeline_path)}" + (" --run" if stack.orchestrator == "kfp" else "")]
 
 
 def _deploy(stack: StackChoice) -> list[str]:
     return {
         "dvc": ['docker buildx imagetools create --tag "$IMAGE:$DEPLOY_ENV" "$IMAGE:$IMAGE_TAG"'],
         "prefect": ["prefect --no-prompt deploy --all"],
-        "airflow": [f'aws s3 sync {posixpath.dirname(stack.pipeline_path) or "."} "$AIRFLOW_DAGS_URI"'],
-        "kfp": [f"python {stack.pipeline_path} --upload"],
-        "zenml": ['zenml stack set "$DEPLOY_ENV"', f"python {stack.pipeline_path}"],
+        "airflow": [f'aws s3 sync {quote(posixpath.dirname(stack.pipeline_path) or ".")} "$AIRFLOW_DAGS_URI"'],
+        "kfp": [f"python {quote(stack.pipeline_path)} --upload"],
+        "zenml": ['zenml stack set "$DEPLOY_ENV"', f"python {quote(stack.pipeline_path)}"],
     }[stack.orchestrator]
 
 

@@ -18,7 +18,10 @@ WIDTH = 115
 
 
 def render_plan(plan: Plan) -> str:
-    lines = [_heading(plan), "", "Stack"]
+    lines = [_heading(plan)]
+    if not plan.assessment.applicable:
+        lines.append("No ML code found: the maturity levels may not describe this repository.")
+    lines += ["", "Stack"]
     lines += [f"  {dimension:<13} {_choice(plan, dimension)}" for dimension, _ in plan.stack.reasons]
     if plan.passing:
         lines += ["", "Already passing: " + ", ".join(plan.passing)]

@@ -49,9 +49,6 @@ class StackChoice:
     def reason(self, dimension: str) -> str:
         return dict(self.reasons)[dimension]
 
-    def title(self, dimension: str) -> str:
-        return TITLES[getattr(self, dimension)]
-
 
 def choose_stack(facts: Facts, folder_name: str) -> StackChoice:
     orchestrator, orchestrator_reason = _orchestrator(facts)

@@ -34,6 +34,7 @@ def environment() -> SandboxedEnvironment:
         autoescape=False,
     )
     env.filters["yaml"] = yaml_scalar
+    env.filters["python"] = repr
     env.globals["gh"] = github_expression
     return env
 

@@ -4,16 +4,17 @@ imports nothing it does not use, CI files with the keys their system requires.""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import itertools
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from mlops_audit.packs import load_rules
 from mlops_audit.checks import BUILTINS
+from mlops_audit.packs import load_rules
 from mlops_audit.scaffold.context import build_context
 from mlops_audit.scaffold.stack_choice import DEFAULT_PIPELINES, StackChoice
 from mlops_audit.scaffold.steps import BY_NAME, STEP_ORDER, STEPS, distribution
@@ -160,12 +161,26 @@ def test_steps_come_after_the_steps_they_need_and_packages_are_pinned() -> None:
             assert all("==" in distribution(p, stack) for p in step.packages)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
 def test_generated_python_passes_ruff(tmp_path: Path) -> None:
     for stack in STACKS[:: 4]:
         root = tmp_path / stack_id(stack)
         for path, text in rendered(stack).items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text, encoding="utf-8")
-        result = subprocess.run(["ruff", "check", "--no-cache", "."], cwd=root, capture_output=True, text=True)
+        command = [sys.executable, "-m", "ruff", "check", "--no-cache", "."]
+        result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout
+
+
+def test_awkward_paths_from_the_repository_stay_valid() -> None:
+    stack = StackChoice("dvc", "github", "mlflow", "pandera", "churn", "src/churn", "dvc.yaml", ())
+    extra = {"odd": "data/my data: v1 #2.csv"}
+    context = build_context(stack, make_facts(), set(), extra, "main")
+    context["paths"]["raw"] = "data/it's: raw.csv"
+    params = yaml.safe_load(render("params/params.yaml.j2", context))
+    assert params["paths"]["odd"] == "data/my data: v1 #2.csv"
+    stages = yaml.safe_load(render("pipeline/dvc.yaml.j2", context))["stages"]
+    assert "data/it's: raw.csv" in stages["ingest"]["deps"]
+    kfp = render("pipeline/kfp_pipeline.py.j2", {**context, "orchestrator": "kfp"})
+    compile(kfp, "kfp.py", "exec")
