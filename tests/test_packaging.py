@@ -22,5 +22,10 @@ def test_wheel_contains_packs_schema_and_data(tmp_path: Path) -> None:
     assert packs and packs <= names
     assert "mlops_audit/reports/report.schema.json" in names
     assert "mlops_audit/analyzers/signatures.yaml" in names
+    html_templates = {f"mlops_audit/reports/html/{p.name}" for p in (ROOT / "reports" / "html").iterdir()}
+    assert html_templates and html_templates <= names
+    scaffold_dir = ROOT / "mlops_audit" / "scaffold" / "templates"
+    scaffold_templates = {p.relative_to(ROOT).as_posix() for p in scaffold_dir.rglob("*.j2")}
+    assert scaffold_templates and scaffold_templates <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "mlops-audit = mlops_audit.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
