@@ -69,6 +69,7 @@ PIPELINE_DEPLOY = re.compile(
     r"prefect\s+(--no-prompt\s+)?deploy|zenml\s+pipeline\s+(deploy|schedule)|databricks\s+bundle\s+deploy"
     r"|pyflyte\s+register|astro\s+deploy|dagster-cloud\s+deploy|argo-workflows\s+create|step-functions\s+create"
     r"|az\s+ml\s+(job|schedule)\s+create|gsutil\s+(-m\s+)?(rsync|cp)\b.*dags|upload_pipeline|\.upsert\("
+    r"|run-pipeline\s+--module-name"  # SageMaker project templates: upserts the pipeline definition, then starts it
 )
 NON_DEPLOY_ENVIRONMENTS = frozenset({"github-pages", "pypi", "testpypi", "release", "docs", "documentation"})
 DATA_PATH = re.compile(r"(^|/)(data|datasets?|raw)(/|$)|\.dvc$|dvc\.lock$")
@@ -171,7 +172,8 @@ def _unsafe_load(call: CallRef) -> bool:
 def step_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     """Python modules (not notebooks, tests or examples) that implement steps: at least `min_roles` of the roles in
     `steps` (default ingest / prepare / train / evaluate / predict; also `gate`, a model-validation step), recognised
-    from module paths and function names, including every role in `require`."""
+    from module paths and function names, or from the pipeline components a module declares (a SageMaker
+    `TrainingStep` running a built-in algorithm, a TFX `Trainer`), including every role in `require`."""
     counted = [role for role in _listed(params, "steps", PIPELINE_STEP_ROLES) if role in MODULE_ROLES]
     found: dict[str, list[Evidence]] = {}
     for file in facts.python.files:
@@ -183,6 +185,10 @@ def step_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
             evidence = _module_role_evidence(file.path, file.code.functions, MODULE_ROLES[role])
             if evidence:
                 found.setdefault(role, []).append(evidence)
+        for call in file.code.calls:
+            role = COMPONENT_ROLES.get(call.name.rsplit(".", 1)[-1])
+            if role in counted:
+                found.setdefault(role, []).append(Evidence(file.path, call.line, snippet=clip(call.snippet)))
     return _roles_verdict(found, params)
 
 
@@ -485,6 +491,8 @@ def ci_deploys(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     zenml pipeline deploy, databricks bundle deploy, DAG sync, ...) or a deployment environment."""
     evidence = []
     for _, job in _jobs(facts, params):
+        if job.environment and job.environment.lower() in NON_DEPLOY_ENVIRONMENTS:
+            continue  # publishing documentation or a package is not delivering the pipeline or the model
         pipeline = [c for c in job.commands if PIPELINE_DEPLOY.search(c.text)]
         if pipeline:
             evidence.append(Evidence(job.path, pipeline[0].line or job.line, snippet=clip(pipeline[0].text)))

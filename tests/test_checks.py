@@ -113,6 +113,21 @@ def test_step_modules_ignores_notebook_exports_and_requires_training() -> None:
     assert value is False and detail == "prepare"
 
 
+def test_step_modules_counts_a_training_component_of_a_pipeline_module() -> None:
+    # A SageMaker project: preprocessing and evaluation scripts, training is a built-in algorithm's TrainingStep.
+    training = CallRef("sagemaker.workflow.steps.TrainingStep", 227, snippet="TrainingStep(name='TrainAbaloneModel')")
+    files = (
+        py("pipelines/abalone/preprocess.py", has_main_guard=True),
+        py("pipelines/abalone/evaluate.py", has_main_guard=True),
+        py("pipelines/abalone/pipeline.py", functions=("get_pipeline",), calls=(training,)),
+        py("notebooks/explore.py", notebook_like=True, functions=("f",), calls=(training,)),
+    )
+    verdict = BUILTINS["step_modules"](make_facts(python=PythonFacts(files)), {"min_roles": 3, "require": ["train"]})
+    assert verdict.value is True and verdict.detail == "evaluate, prepare, train"
+    assert any(e.path == "pipelines/abalone/pipeline.py" and e.line == 227 for e in verdict.evidence)
+    assert all(e.path != "notebooks/explore.py" for e in verdict.evidence)
+
+
 def test_step_modules_gate_role_is_opt_in() -> None:
     files = (py("src/evaluate.py", functions=("evaluate", "check_thresholds")), py("src/api_gateway.py", functions=("f",)))
     facts = make_facts(python=PythonFacts(files))
@@ -247,6 +262,14 @@ def test_ci_deploys_recognises_commands_kinds_and_environments() -> None:
     assert value is True and detail == "prefect --no-prompt deploy --all"
     assert run("ci_deploys", facts, triggers=["manual"])[2] == "serve: deploys"
     assert run("ci_deploys", make_facts(ci=ci(job("docs", environment="github-pages"))))[0] is False
+    pages = job("pages", ("build", "deploy"), ("release",), environment="github-pages")
+    assert run("ci_deploys", make_facts(ci=ci(pages)))[0] is False  # docs deployed to Pages
+
+
+def test_ci_deploys_counts_a_sagemaker_project_pipeline_upsert() -> None:
+    command = "run-pipeline --module-name pipelines.abalone.pipeline --role-arn ${ROLE} --kwargs '{}'"
+    facts = make_facts(ci=ci(job("Build", (), ("push",), commands=(command,))))
+    assert run("ci_deploys", facts, triggers=["push"]) == (True, [".github/workflows/ci.yml"], command)
 
 
 def test_ci_promotion_chain() -> None:

@@ -15,7 +15,7 @@ from mlops_audit.analyzers.ci.commands import classify_command, classify_uses, s
 from mlops_audit.inventory import build_inventory
 
 KINDS = {"test", "data_test", "notebook_test", "lint", "train", "evaluate", "build", "publish", "deploy", "infra"}
-TRIGGERS = {"push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other"}
+TRIGGERS = {"push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other", "external"}
 
 
 def analyze(root: Path, files: dict[str, str]) -> CIFacts:
@@ -725,7 +725,7 @@ def test_cloudbuild_builders_and_images(tmp_path: Path) -> None:
       - gcr.io/$PROJECT_ID/trainer:$SHORT_SHA
     """
     flow = workflow(analyze(tmp_path, {"cloudbuild.yaml": text}), "cloudbuild.yaml")
-    assert flow.system == "cloudbuild" and flow.triggers == ("other",)
+    assert flow.system == "cloudbuild" and flow.triggers == ("external",)
     (only,) = flow.jobs
     assert [c.kinds for c in only.commands] == [("test",), ("build",), ("deploy",), ("publish",)]
     assert only.commands[1].text == "gcr.io/cloud-builders/docker build -t gcr.io/$PROJECT_ID/trainer:$SHORT_SHA ."
@@ -749,7 +749,7 @@ def test_codebuild_buildspec_phases(tmp_path: Path) -> None:
           - aws sagemaker update-endpoint --endpoint-name model --endpoint-config-name new
     """
     flow = workflow(analyze(tmp_path, {"buildspec.yml": text}), "buildspec.yml")
-    assert flow.system == "codebuild" and flow.triggers == ("other",)
+    assert flow.system == "codebuild" and flow.triggers == ("external",)
     assert flow.jobs[0].kinds == ("deploy", "test", "train")
     assert [c.line for c in flow.jobs[0].commands] == [5, 8, 9, 12]
 
@@ -896,3 +896,187 @@ def test_alias_bombs_and_self_referring_aliases_are_refused(tmp_path: Path) -> N
     })
     assert "too many nodes" in (workflow(facts, ".gitlab-ci.yml").error or "")
     assert "too many nodes" in (workflow(facts, ".github/workflows/loop.yml").error or "")
+
+
+# --- CI found where it lives: by content outside the conventional paths --------------------------------------
+
+VERTEX_DEPLOYMENT = """
+steps:
+- name: 'gcr.io/cloud-builders/git'
+  args: ['clone', '--single-branch', '--branch', '$_BRANCH', '$_REPO_URL', '--depth', '1', '.']
+  id: 'Clone Repository'
+- name: '$_CICD_IMAGE_URI'
+  entrypoint: 'pytest'
+  args: ['src/tests/model_tests.py', '-s']
+  dir: 'mlops-with-vertex-ai'
+  id: 'Unit Test Model'
+  waitFor: ['Clone Repository']
+- name: 'gcr.io/cloud-builders/docker'
+  args: ['build', '-t', '$_TFX_IMAGE_URI', '.']
+  id: 'Build TFX Image'
+- name: 'gcr.io/cloud-builders/gsutil'
+  args: ['cp', '$_PIPELINE_NAME.json', '$_PIPELINES_STORE']
+  id: 'Upload Pipeline to GCS'
+"""
+
+
+def test_cloudbuild_config_found_by_content_in_any_folder(tmp_path: Path) -> None:
+    facts = analyze(tmp_path, {"deployment/pipeline-deployment.yaml": VERTEX_DEPLOYMENT})
+    flow = workflow(facts, "deployment/pipeline-deployment.yaml")
+    assert flow.system == "cloudbuild" and flow.triggers == ("external",)
+    (only,) = flow.jobs
+    assert {"test", "build"} <= set(only.kinds)
+    assert "pytest src/tests/model_tests.py -s" in texts(only)
+
+
+def test_cloudbuild_folder_name_does_not_make_a_codebuild_file(tmp_path: Path) -> None:
+    release = """
+    steps:
+      - id: build-container-images
+        name: gcr.io/cloud-builders/docker
+        entrypoint: sh
+        args: [-c, "docker build -t training:latest . && docker push $_REGISTRY/training:$TAG_NAME"]
+    timeout: 1800s
+    """
+    flow = workflow(analyze(tmp_path, {"cloudbuild/release.yaml": release}), "cloudbuild/release.yaml")
+    assert flow.system == "cloudbuild"
+    assert {"build", "publish"} <= set(flow.jobs[0].kinds)
+
+
+def test_yaml_with_steps_of_other_tools_is_not_cloudbuild(tmp_path: Path) -> None:
+    drone = """
+    kind: pipeline
+    steps:
+      - name: test
+        image: python:3.11
+        commands: [pytest]
+    """
+    composite = """
+    steps:
+      - name: Install
+        run: pip install -r requirements.txt
+    """
+    recipe = """
+    steps:
+      - name: ingest
+        description: read the raw table
+    """
+    facts = analyze(tmp_path, {"ci/drone.yaml": drone, "snippets/steps.yaml": composite, "conf/recipe.yaml": recipe})
+    assert facts.workflows == ()
+
+
+MLOPSPYTHON_PR = """
+resources:
+  containers:
+  - container: mlops
+    image: mcr.microsoft.com/mlops/python:latest
+trigger: none
+pr:
+  branches:
+    include:
+    - master
+pool:
+  vmImage: 'ubuntu-latest'
+container: mlops
+steps:
+- template: code-quality-template.yml
+"""
+
+MLOPSPYTHON_QUALITY = """
+steps:
+- script: flake8 --output-file=$(Build.BinariesDirectory)/lint-testresults.xml --format junit-xml
+  displayName: 'Run lint tests'
+- script: python -m pytest . --cov=diabetes_regression --cov-report=html
+  displayName: 'Unit test run'
+"""
+
+
+def test_azure_pipelines_found_in_a_pipelines_folder_with_their_templates(tmp_path: Path) -> None:
+    facts = analyze(
+        tmp_path, {".pipelines/pr.yml": MLOPSPYTHON_PR, ".pipelines/code-quality-template.yml": MLOPSPYTHON_QUALITY}
+    )
+    pr = workflow(facts, ".pipelines/pr.yml")
+    assert pr.system == "azure" and pr.triggers == ("pull_request",)
+    assert any("test" in j.kinds and "pull_request" in j.triggers for j in pr.jobs)
+    template = workflow(facts, ".pipelines/code-quality-template.yml")
+    assert template.system == "azure" and template.triggers == ("other",)
+
+
+def test_azure_ml_pipeline_job_in_a_pipelines_folder_is_not_ci(tmp_path: Path) -> None:
+    aml_job = """
+    $schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+    type: pipeline
+    jobs:
+      train_model:
+        type: command
+        command: python train.py --training_data ${{inputs.training_data}}
+    """
+    kfp_spec = """
+    pipelineInfo:
+      name: training
+    deploymentSpec:
+      executors: {}
+    """
+    facts = analyze(tmp_path, {"mlops/pipelines/pipeline.yml": aml_job, "pipelines/training.yaml": kfp_spec})
+    assert facts.workflows == ()
+
+
+def test_github_workflows_of_a_sub_project(tmp_path: Path) -> None:
+    build = """
+    name: Build
+    on:
+      push:
+        branches: [main]
+    jobs:
+      build:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/checkout@v4
+          - run: pytest tests
+    """
+    flow = workflow(analyze(tmp_path, {"seedcode/.github/workflows/build.yml": build}), "seedcode/.github/workflows/build.yml")
+    assert flow.system == "github" and flow.triggers == ("push",)
+    assert "test" in flow.jobs[0].kinds
+
+
+MARVEL_CD = """
+name: CD
+on:
+  workflow_dispatch:
+  push:
+    branches:
+      - 'main'
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        environment: [acc, prd]
+    environment: ${{ matrix.environment }}
+    steps:
+      - uses: actions/checkout@v4
+      - name: Deploy to Databricks
+        env:
+          DATABRICKS_BUNDLE_ENV: ${{ matrix.environment }}
+        run: databricks bundle deploy --var="git_sha=${{ github.sha }}"
+"""
+
+
+def test_github_matrix_environments_become_one_job_each(tmp_path: Path) -> None:
+    flow = workflow(analyze(tmp_path, {".github/workflows/cd.yml": MARVEL_CD}), ".github/workflows/cd.yml")
+    assert [(j.name, j.environment, j.manual_approval) for j in flow.jobs] == [
+        ("deploy (acc)", "acc", False),
+        ("deploy (prd)", "prd", True),
+    ]
+    assert all(j.triggers == ("manual", "push") for j in flow.jobs)
+
+
+def test_sequential_matrix_environments_need_the_previous_one(tmp_path: Path) -> None:
+    text = MARVEL_CD.replace("      matrix:\n", "      max-parallel: 1\n      matrix:\n").replace(
+        "[acc, prd]", "[staging]\n        include:\n          - environment: production"
+    )
+    flow = workflow(analyze(tmp_path, {".github/workflows/cd.yml": text}), ".github/workflows/cd.yml")
+    assert [(j.name, j.needs) for j in flow.jobs] == [
+        ("deploy (staging)", ()),
+        ("deploy (production)", ("deploy (staging)",)),
+    ]

@@ -145,3 +145,28 @@ def test_arbitrary_files_on_disk_never_raise(tmp_path: Path):
     write(tmp_path, {f"sample_{index}.py": text for index, text in enumerate(samples)})
     files = analyze_python(build_inventory(tmp_path)).files
     assert len(files) == len(samples) - 1  # the one with NUL bytes is binary, noted by the inventory
+
+
+def test_percent_section_markers_in_a_package_module_are_not_notebook_cells(tmp_path: Path):
+    module = (
+        "# %% IMPORTS\n\nimport mlflow\n\n# %% SERVICES\n\n"
+        "def run_context(name):\n    return mlflow.start_run(run_name=name)\n"
+    )
+    jupytext = (
+        "# ---\n# jupyter:\n#   jupytext:\n#     text_representation:\n#       format_name: percent\n# ---\n\n"
+        "# %%\nimport mlflow\n\n# %%\nmlflow.start_run()\n"
+    )
+    write(
+        tmp_path,
+        {
+            "src/bikes/__init__.py": "",
+            "src/bikes/io/__init__.py": "",
+            "src/bikes/io/services.py": module,
+            "src/bikes/io/explore.py": jupytext,
+            "scratch/explore.py": module,
+        },
+    )
+    files = {f.path: f for f in analyze_python(build_inventory(tmp_path)).files}
+    assert not files["src/bikes/io/services.py"].notebook_like
+    assert files["src/bikes/io/explore.py"].notebook_like
+    assert files["scratch/explore.py"].notebook_like

@@ -1,4 +1,5 @@
-"""Facts from CI configuration: GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket, Cloud Build.
+"""Facts from CI configuration: GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, CircleCI, Bitbucket, Cloud Build,
+CodeBuild. Which files are CI is decided by path and, for YAML kept elsewhere, by content (see `discovery`).
 
 Command kinds (a command may have several): "test" (pytest, unittest, tox/nox test sessions, make test),
 "data_test" (tests over data: pandera/GX/soda/`great_expectations checkpoint`, tests under tests/data),
@@ -8,7 +9,9 @@ make train, sagemaker/vertex/azure ml pipeline starts), "evaluate", "build" (doc
 python -m build, kfp compile, gcloud builds), "publish" (docker push, twine upload, image registry pushes),
 "deploy" (kubectl apply, helm upgrade, terraform apply, gcloud run deploy, serverless deploy, sam deploy,
 az ml online-deployment, sagemaker endpoint updates, `deploy` scripts), "infra" (terraform, pulumi, cdk).
-Triggers: "push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other".
+Triggers: "push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other", and "external"
+for Cloud Build and CodeBuild files, whose triggers (Cloud Build triggers, CodePipeline source actions) are
+configured outside the repository and run them on repository changes.
 
 A job's `manual_approval` is true when the job itself waits for a person (GitLab `when: manual`, an Azure
 ManualValidation task, a Jenkins `input` step, a CircleCI `type: approval` job, a Bitbucket `trigger: manual`
@@ -32,7 +35,6 @@ from mlops_audit.analyzers.ci.github import parse_github
 from mlops_audit.analyzers.ci.gitlab import parse_gitlab
 from mlops_audit.analyzers.ci.jenkins import parse_jenkins
 from mlops_audit.analyzers.ci.records import CICommand, CIFacts, CIJob, CIWorkflow
-from mlops_audit.analyzers.ci.shared import system_of
 from mlops_audit.analyzers.ci.yaml_lines import Map
 from mlops_audit.inventory import Inventory
 
@@ -43,16 +45,15 @@ def analyze_ci(inventory: Inventory) -> CIFacts:
     """Every CI file of the inventory as workflows of jobs and classified commands. Never raises."""
     files = Files(inventory)
     workflows: list[CIWorkflow] = []
-    for file in inventory.of_kind("ci"):
+    for path, system in files.systems().items():
         try:
-            workflows.extend(_analyze_file(file.path, files))
+            workflows.extend(_analyze_file(path, system, files))
         except Exception as error:  # a reading bug must cost one file, visibly, not the audit
-            workflows.append(_failed(system_of(file.path), file.path, f"could not be analysed ({error!r:.120})"))
+            workflows.append(_failed(system, path, f"could not be analysed ({error!r:.120})"))
     return CIFacts(tuple(sorted(workflows, key=lambda w: (w.path, w.name))))
 
 
-def _analyze_file(path: str, files: Files) -> list[CIWorkflow]:
-    system = system_of(path)
+def _analyze_file(path: str, system: str, files: Files) -> list[CIWorkflow]:
     if system == "jenkins":
         text = files.inventory.read_text(path)
         return [parse_jenkins(path, text) if text is not None else _failed(system, path, "cannot be read as text")]

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from mlops_audit.analyzers.ci.commands import classify_command
 from mlops_audit.analyzers.ci.files import Files
 from mlops_audit.analyzers.ci.records import CICommand, CIWorkflow
-from mlops_audit.analyzers.ci.shared import dicts, make_job, make_workflow, script_commands, strings
+from mlops_audit.analyzers.ci.shared import EXTERNAL, dicts, make_job, make_workflow, script_commands, strings
 from mlops_audit.analyzers.ci.yaml_lines import Map, key_line, start_line, value_loc
 from mlops_audit.model import clip
 
@@ -35,8 +35,8 @@ def parse_cloudbuild(path: str, doc: Map, files: Files) -> list[CIWorkflow]:
     if images:
         commands.append(CICommand(clip("images: " + " ".join(images)), key_line(doc, "images"), ("publish",)))
     name = PurePosixPath(path).stem
-    job = make_job(name, path, key_line(doc, "steps"), {"other"}, commands, uses=uses)
-    return [make_workflow("cloudbuild", path, PurePosixPath(path).name, {"other"}, [job])]
+    job = make_job(name, path, key_line(doc, "steps"), EXTERNAL, commands, uses=uses)
+    return [make_workflow("cloudbuild", path, PurePosixPath(path).name, EXTERNAL, [job])]
 
 
 def _quote(arg: str) -> str:

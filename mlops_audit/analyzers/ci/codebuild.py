@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 
 from mlops_audit.analyzers.ci.files import Files
 from mlops_audit.analyzers.ci.records import CICommand, CIWorkflow
-from mlops_audit.analyzers.ci.shared import make_job, make_workflow, script_commands
+from mlops_audit.analyzers.ci.shared import EXTERNAL, make_job, make_workflow, script_commands
 from mlops_audit.analyzers.ci.yaml_lines import Map, key_line, value_loc
 
 
@@ -18,5 +18,5 @@ def parse_codebuild(path: str, doc: Map, files: Files) -> list[CIWorkflow]:
         if isinstance(config, dict):
             for key in ("commands", "finally"):
                 commands += script_commands(config.get(key), value_loc(config, key))
-    job = make_job(PurePosixPath(path).stem, path, key_line(doc, "phases"), {"other"}, commands)
-    return [make_workflow("codebuild", path, PurePosixPath(path).name, {"other"}, [job])]
+    job = make_job(PurePosixPath(path).stem, path, key_line(doc, "phases"), EXTERNAL, commands)
+    return [make_workflow("codebuild", path, PurePosixPath(path).name, EXTERNAL, [job])]

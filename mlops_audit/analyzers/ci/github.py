@@ -23,6 +23,7 @@ from mlops_audit.analyzers.ci.shared import (
 )
 from mlops_audit.analyzers.ci.yaml_lines import Map, key_line, value_loc
 
+MATRIX_REF = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z_][\w-]*)\s*\}\}$")
 APPROVAL_ACTIONS = re.compile(r"manual-approval|approval-action|wait-for-approval", re.IGNORECASE)
 GITHUB_EVENTS: dict[str, frozenset[str]] = {
     "push": frozenset({"push"}),
@@ -128,8 +129,34 @@ def _github_jobs(
         job_triggers = triggers
         if isinstance(condition, str):
             job_triggers, _ = narrow(_unwrap_expression(condition), triggers, _github_atom)
-        jobs.append(_github_job(name, job, key_line(jobs_map, job_id), path, job_triggers, files, stack))
+        built = _github_job(name, job, key_line(jobs_map, job_id), path, job_triggers, files, stack)
+        expanded = _matrix_jobs(built, job)
+        conditions.update({one.name: conditions[name] for one in expanded})
+        jobs += expanded
     return _github_needs_narrowing(jobs, conditions)
+
+
+def _matrix_jobs(built: CIJob, job: dict[object, object]) -> list[CIJob]:
+    """A job whose `environment` is `${{ matrix.<key> }}`, as one job per environment of the matrix (in order,
+    each needing the one before when `max-parallel: 1` runs them one at a time)."""
+    match = MATRIX_REF.match(built.environment.strip()) if built.environment else None
+    strategy = job.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if match is None or not isinstance(matrix, dict):
+        return [built]
+    key = match.group(1)
+    included = [item[key] for item in dicts(matrix.get("include")) if isinstance(item.get(key), str)]
+    values = list(dict.fromkeys(v.strip() for v in [*strings(matrix.get(key)), *included] if v.strip()))
+    if not values:
+        return [built]
+    sequential = isinstance(strategy, dict) and strategy.get("max-parallel") == 1
+    expanded: list[CIJob] = []
+    for value in values:
+        needs = (*built.needs, expanded[-1].name) if sequential and expanded else built.needs
+        manual = built.manual_approval or is_production(value)
+        expanded.append(replace(built, name=f"{built.name} ({value})", environment=value, needs=needs,
+                                manual_approval=manual))
+    return expanded
 
 
 def _unwrap_expression(condition: str) -> str:

@@ -14,6 +14,7 @@ from mlops_audit.model import clip
 
 MAX_ITEMS = 2000  # script lines / steps read per list: bounds the work on hostile files
 MAX_NESTING = 6  # template / include / reusable workflow / extends levels followed
+EXTERNAL = frozenset({"external"})  # started by triggers kept outside the repository (Cloud Build, CodePipeline)
 PRODUCTION_RE = re.compile(r"(?:prod(?:uction)?|prd|live)(?:[^a-z0-9]|$)", re.IGNORECASE)
 
 
@@ -126,7 +127,7 @@ def make_workflow(
     system: str,
     path: str,
     name: str,
-    triggers: set[str],
+    triggers: set[str] | frozenset[str],
     jobs: list[CIJob],
     *,
     schedules: Iterable[str] = (),
