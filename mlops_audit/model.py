@@ -147,6 +147,31 @@ class Dimension:
 
 
 @dataclass(frozen=True, slots=True)
+class MLTestResult:
+    """One test of the ML Test Score: 0, 0.5 (exists) or 1 (automated); None when no rule can observe it."""
+
+    id: str  # "Data 1", "Infra 4", ...
+    title: str
+    value: float | None
+    rules: tuple[str, ...]  # the rules that observed it
+
+
+@dataclass(frozen=True, slots=True)
+class MLTestSection:
+    name: str  # "Data", "Model", "Infra", "Monitor"
+    score: float
+    observable_max: float
+    tests: tuple[MLTestResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MLTestScore:
+    final: float  # the minimum of the section scores
+    band: str  # the paper's reading of the final score
+    sections: tuple[MLTestSection, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     root: str
     applicable: bool
@@ -158,3 +183,4 @@ class Assessment:
     findings: tuple[Finding, ...]
     notes: tuple[Note, ...] = field(default=())
     dimensions: tuple[Dimension, ...] = field(default=())
+    ml_test_score: MLTestScore | None = None

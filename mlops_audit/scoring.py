@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from mlops_audit.dimensions import dimensions
+from mlops_audit.ml_test_score import ml_test_score
 from mlops_audit.model import (
     Assessment,
     CategoryScore,
@@ -137,4 +138,5 @@ def assess(
         findings=tuple(findings),
         notes=notes,
         dimensions=dimensions(findings) if applicable else (),
+        ml_test_score=ml_test_score(findings) if applicable else None,
     )

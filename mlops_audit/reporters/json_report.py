@@ -20,6 +20,7 @@ from mlops_audit.model import (
     Evidence,
     Finding,
     LevelScore,
+    MLTestScore,
     Note,
     Suppression,
 )
@@ -59,6 +60,7 @@ def to_dict(assessment: Assessment) -> dict[str, Any]:
         "levels": [_level(score) for score in sorted(assessment.levels, key=lambda s: s.level)],
         "categories": [_category(score) for score in assessment.categories],
         "dimensions": [_dimension(row) for row in assessment.dimensions],
+        "ml_test_score": _ml_test_score(assessment.ml_test_score),
         "stack": [_tool(tool) for tool in sorted(assessment.stack, key=lambda t: t.name)],
         "findings": [_finding(finding) for finding in findings],
         "notes": [_note(note) for note in sorted(assessment.notes)],
@@ -87,6 +89,27 @@ def _dimension(row: Dimension) -> dict[str, Any]:
         "summary": row.summary,
         "rules": list(row.rules),
         "evidence": [_evidence(item) for item in row.evidence],
+    }
+
+
+def _ml_test_score(score: MLTestScore | None) -> dict[str, Any] | None:
+    if score is None:
+        return None
+    return {
+        "final": score.final,
+        "band": score.band,
+        "sections": [
+            {
+                "name": section.name,
+                "score": section.score,
+                "observable_max": section.observable_max,
+                "tests": [
+                    {"id": test.id, "title": test.title, "value": test.value, "rules": list(test.rules)}
+                    for test in section.tests
+                ],
+            }
+            for section in score.sections
+        ],
     }
 
 

@@ -71,6 +71,7 @@ def render(assessment: Assessment, color: bool) -> str:
             _others(assessment.findings, {f.rule.id for _, group in shown for f in group}, paint),
             _suppressed(assessment.findings),
             _counts(assessment.findings, paint),
+            _ml_test_score(assessment),
         ]
     else:
         blocks.append(_not_applicable())
@@ -225,6 +226,14 @@ def _counts(findings: Iterable[Finding], paint: _Paint) -> list[str]:
     counts = outcome_counts(findings)
     parts = [paint(f"{counts[o.value]} {_LABELS[o]}", _STYLES[o]) for o in OUTCOME_ORDER]
     return ["Rules: " + " · ".join(parts)]
+
+
+def _ml_test_score(assessment: Assessment) -> list[str]:
+    score = assessment.ml_test_score
+    if score is None:
+        return []
+    parts = " · ".join(f"{s.name} {s.score:g}/{s.observable_max:g}" for s in score.sections)
+    return _wrap(f"ML Test Score (static proxy): {score.final:g} — {parts} (observable tests); {score.band}", "")
 
 
 def _stack(stack: tuple[DetectedTool, ...]) -> list[str]:
