@@ -55,7 +55,7 @@ STEP_DECORATORS = frozenset(
     {
         "prefect.task", "airflow.decorators.task", "airflow.sdk.task", "zenml.step", "zenml.steps.step",
         "kfp.dsl.component", "kfp.dsl.container_component", "dagster.op", "dagster.asset", "flytekit.task",
-        "metaflow.step",
+        "metaflow.step", "sagemaker.workflow.function_step.step",
     }
 )
 COMPONENT_ROLES = {
@@ -71,6 +71,7 @@ PIPELINE_DEPLOY = re.compile(
     r"|az\s+ml\s+(job|schedule)\s+create|gsutil\s+(-m\s+)?(rsync|cp)\b.*dags|upload_pipeline|\.upsert\("
     r"|run-pipeline\s+--module-name"  # SageMaker project templates: upserts the pipeline definition, then starts it
 )
+DISPATCH_CALLS = frozenset({"create_dispatch", "create_repository_dispatch"})
 NON_DEPLOY_ENVIRONMENTS = frozenset({"github-pages", "pypi", "testpypi", "release", "docs", "documentation"})
 DATA_PATH = re.compile(r"(^|/)(data|datasets?|raw)(/|$)|\.dvc$|dvc\.lock$")
 
@@ -172,8 +173,9 @@ def _unsafe_load(call: CallRef) -> bool:
 def step_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     """Python modules (not notebooks, tests or examples) that implement steps: at least `min_roles` of the roles in
     `steps` (default ingest / prepare / train / evaluate / predict; also `gate`, a model-validation step), recognised
-    from module paths and function names, or from the pipeline components a module declares (a SageMaker
-    `TrainingStep` running a built-in algorithm, a TFX `Trainer`), including every role in `require`."""
+    from module paths and function names, from the pipeline components a module declares (a SageMaker
+    `TrainingStep` running a built-in algorithm, a TFX `Trainer`), or from functions decorated as pipeline steps
+    in any source, notebooks included; including every role in `require`."""
     counted = [role for role in _listed(params, "steps", PIPELINE_STEP_ROLES) if role in MODULE_ROLES]
     found: dict[str, list[Evidence]] = {}
     for file in facts.python.files:
@@ -189,7 +191,21 @@ def step_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
             role = COMPONENT_ROLES.get(call.name.rsplit(".", 1)[-1])
             if role in counted:
                 found.setdefault(role, []).append(Evidence(file.path, call.line, snippet=clip(call.snippet)))
+    for role, evidence in _declared_steps(facts, counted):
+        found.setdefault(role, []).append(evidence)
     return _roles_verdict(found, params)
+
+
+def _declared_steps(facts: Facts, counted: list[str]) -> Iterator[tuple[str, Evidence]]:
+    """Functions decorated as pipeline steps (`@step`, `@task`, `@component`) wherever they are written, by their
+    names: each runs as its own job, so it is a component even when a notebook declares it. (A component class
+    in a notebook only points at a script, and does not count.)"""
+    for unit in _units(facts, {}):
+        for decorator in unit.code.decorators:
+            if decorator.name in STEP_DECORATORS:
+                for role in counted:
+                    if MODULE_ROLES[role].search(decorator.target.lower()):
+                        yield role, Evidence(unit.path, decorator.line, decorator.cell, clip(f"{decorator.target}()"))
 
 
 def _module_role_evidence(path: str, functions: tuple[str, ...], pattern: re.Pattern[str]) -> Evidence | None:
@@ -224,6 +240,20 @@ def tested_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     return _verdict(evidence, _summary(sorted({e.path for e in evidence})))
 
 
+def notebooks_import_project(facts: Facts, params: Mapping[str, Any]) -> Verdict:
+    """Notebooks (not tests or examples) that import the project's own modules (`from src.features import ...`,
+    `from churn.train import ...`), so experiments run the same code as the pipeline."""
+    modules = _project_modules(facts)
+    evidence = [
+        Evidence(nb.path, ref.line, ref.cell, clip(f"imports {ref.module}"))
+        for nb in _notebooks(facts)
+        if _roles_match(nb.roles, "exclude")
+        for ref in nb.code.imports
+        if _resolve_module(ref.module, modules)
+    ]
+    return _verdict(evidence, _summary(sorted({e.path for e in evidence})))
+
+
 def _project_modules(facts: Facts) -> dict[str, str]:
     """Dotted module names (with and without a leading `src.`) of the project's non-test modules, to their paths."""
     modules: dict[str, str] = {}
@@ -244,6 +274,18 @@ def _resolve_module(module: str, modules: Mapping[str, str]) -> str | None:
         if path:
             return path
     return None
+
+
+def champion_comparison(facts: Facts, params: Mapping[str, Any]) -> Verdict:
+    """Python modules (not notebooks, tests or examples) that compare a value of the production (champion) model
+    with another computed value: the new model's metric against `production_model_mse`, `m_chall > m_champ`."""
+    evidence = [
+        Evidence(file.path, ref.line, snippet=ref.value)
+        for file in facts.python.files
+        if not file.notebook_like and _roles_match(file.roles, "exclude")
+        for ref in file.champion_comparisons
+    ]
+    return _verdict(evidence, _summary(sorted({e.path for e in evidence})))
 
 
 # --- pipelines ------------------------------------------------------------------------------------------------
@@ -269,6 +311,11 @@ def pipeline_roles(facts: Facts, params: Mapping[str, Any]) -> Verdict:
         for role in roles:
             found.setdefault(role, []).append(step.evidence)
     return _roles_verdict(found, params)
+
+
+def pipeline_trains(facts: Facts) -> bool:
+    """Some step of a pipeline definition trains a model (by its name or command)."""
+    return any(STEP_ROLES["train"].search(step.text) for step in _pipeline_steps(facts))
 
 
 def _pipeline_steps(facts: Facts) -> Iterator[_Step]:
@@ -457,13 +504,32 @@ def committed_artifacts(facts: Facts, params: Mapping[str, Any]) -> Verdict:
 
 
 def _jobs(facts: Facts, params: Mapping[str, Any]) -> Iterator[tuple[CIWorkflow, CIJob]]:
-    """Jobs that some trigger in `triggers` can run and that have one of the `kinds` (no filter when absent)."""
+    """Jobs that some trigger in `triggers` can run and that have one of the `kinds` (no filter when absent).
+    The trigger `dispatch` stands for a GitHub workflow started through the API (`workflow_dispatch`,
+    `repository_dispatch`) by code of the repository itself (see `_dispatching_code`)."""
     triggers = set(_listed(params, "triggers"))
     kinds = set(_listed(params, "kinds"))
+    dispatched = "dispatch" in triggers and bool(_dispatching_code(facts))
     for workflow in facts.ci.workflows:
         for job in workflow.jobs:
-            if (not triggers or triggers & set(job.triggers)) and (not kinds or kinds & set(job.kinds)):
+            started = set(job.triggers)
+            if dispatched and workflow.system == "github" and "manual" in started:
+                started.add("dispatch")
+            if (not triggers or triggers & started) and (not kinds or kinds & set(job.kinds)):
                 yield workflow, job
+
+
+def _dispatching_code(facts: Facts) -> tuple[Evidence, ...]:
+    """Code of the repository that starts GitHub workflows through the API: PyGithub's `create_dispatch`, or a
+    request to a `/dispatches` endpoint (a Lambda reacting to a model approval, a scheduler)."""
+    evidence = []
+    for unit in _units(facts, {"in": "python"}):
+        for call in unit.code.calls:
+            last = call.name.rsplit(".", 1)[-1]
+            literal = " ".join(a for a in call.args if a)
+            if last in DISPATCH_CALLS or "/dispatches" in literal:
+                evidence.append(_site_evidence(unit, call))
+    return _sorted(evidence)
 
 
 def _job_evidence(job: CIJob, text: str) -> Evidence:
@@ -488,7 +554,9 @@ def ci_steps(facts: Facts, params: Mapping[str, Any]) -> Verdict:
 
 def ci_deploys(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     """CI jobs run by one of `triggers` that deploy: a deploy command, a pipeline deployment (prefect deploy,
-    zenml pipeline deploy, databricks bundle deploy, DAG sync, ...) or a deployment environment."""
+    zenml pipeline deploy, databricks bundle deploy, DAG sync, ...) or a deployment environment. With
+    `pipeline_only`, only pipeline deployments count: they compile and publish the pipeline definition."""
+    pipeline_only = bool(params.get("pipeline_only", False))
     evidence = []
     for _, job in _jobs(facts, params):
         if job.environment and job.environment.lower() in NON_DEPLOY_ENVIRONMENTS:
@@ -496,6 +564,8 @@ def ci_deploys(facts: Facts, params: Mapping[str, Any]) -> Verdict:
         pipeline = [c for c in job.commands if PIPELINE_DEPLOY.search(c.text)]
         if pipeline:
             evidence.append(Evidence(job.path, pipeline[0].line or job.line, snippet=clip(pipeline[0].text)))
+        elif pipeline_only:
+            continue
         elif "deploy" in job.kinds:
             evidence.append(_job_evidence(job, "deploys"))
         elif _deploy_environment(job):
@@ -564,6 +634,8 @@ BUILTINS: dict[str, Builtin] = {
         unsafe_deserialization,
         step_modules,
         tested_modules,
+        notebooks_import_project,
+        champion_comparison,
         pipeline_roles,
         dvc_validation_upstream,
         dependencies_pinned,

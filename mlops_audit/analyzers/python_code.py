@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
-from mlops_audit.analyzers.code import CodeFacts, extract_code_facts
+from mlops_audit.analyzers.code import CodeFacts, LiteralRef, extract_code_facts, parse
 from mlops_audit.inventory import Inventory
+from mlops_audit.model import clip
 
 DATABRICKS_HEADER = "# Databricks notebook source"
 PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
 NBCONVERT_CELL = re.compile(r"^# In\[[ \d]*\]", re.MULTILINE)
 JUPYTEXT_HEADER = re.compile(r"^# ---\s*\n(?:#.*\n)*?#\s+jupytext:", re.MULTILINE)
+
+# Names that denote the model in production (the champion) rather than the one just trained.
+REFERENCE_MODEL = re.compile(
+    r"champ|production|(?<![a-z])prod(?![a-z])|deployed|incumbent|(?:current|previous|old|existing|registered|live)_?model"
+)
+ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +28,9 @@ class PythonFile:
     roles: tuple[str, ...]
     code: CodeFacts
     notebook_like: bool = False  # jupytext percent script, `# Databricks notebook source`, or nbconvert `# In[` dump
+    # ordering comparisons of a production (champion) model's value with another computed value:
+    # `new_mse < production_model_mse`, `m_chall > m_champ` (the value is the comparison's source text)
+    champion_comparisons: tuple[LiteralRef, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +55,48 @@ def _in_package(inventory: Inventory, path: str) -> bool:
 
 def analyze_python_source(path: str, roles: tuple[str, ...], text: str, in_package: bool = False) -> PythonFile:
     """One file's facts; a file that does not parse keeps its `syntax_error`."""
-    return PythonFile(path, roles, extract_code_facts(text), is_notebook_like(text, in_package))
+    code = extract_code_facts(text)
+    return PythonFile(path, roles, code, is_notebook_like(text, in_package), champion_comparisons(text))
+
+
+def champion_comparisons(text: str) -> tuple[LiteralRef, ...]:
+    """Comparisons (<, <=, >, >=) of which exactly one side names the production model and neither side is a
+    constant: the champion/challenger decision written as plain code."""
+    if not REFERENCE_MODEL.search(text.lower()):
+        return ()
+    tree, _ = parse(text)
+    if tree is None:
+        return ()
+    lines = text.split("\n")
+    found = [
+        LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare) and _champion_comparison(node)
+    ]
+    return tuple(sorted(set(found), key=lambda ref: ref.line))
+
+
+def _champion_comparison(node: ast.Compare) -> bool:
+    if len(node.ops) != 1 or not isinstance(node.ops[0], ORDERING):
+        return False
+    sides = (node.left, node.comparators[0])
+    if any(isinstance(side, ast.Constant) for side in sides):
+        return False
+    named = [bool(REFERENCE_MODEL.search(_names(side))) for side in sides]
+    return named.count(True) == 1
+
+
+def _names(node: ast.expr) -> str:
+    """The identifiers and string keys an expression mentions, lower-cased: `prod["mse"]` -> "prod mse"."""
+    parts = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            parts.append(child.id)
+        elif isinstance(child, ast.Attribute):
+            parts.append(child.attr)
+        elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+            parts.append(child.value)
+    return " ".join(parts).lower()
 
 
 def is_notebook_like(text: str, in_package: bool = False) -> bool:

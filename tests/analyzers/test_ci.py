@@ -1080,3 +1080,112 @@ def test_sequential_matrix_environments_need_the_previous_one(tmp_path: Path) ->
         ("deploy (staging)", ()),
         ("deploy (production)", ("deploy (staging)",)),
     ]
+
+
+# --- commands of cluster runners and the CDK ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "kinds"),
+    [
+        ("npx cdk synth -o dist --path-metadata false", ("build", "infra")),
+        ("npx cdk deploy --all", ("deploy", "infra")),
+        ("anyscale jobs submit deploy/jobs/workloads.yaml --wait", ("train",)),
+        ("anyscale service rollout --service-config-file deploy/services/serve_model.yaml", ("deploy",)),
+        ("ray job submit --address http://head:8265 -- python train.py", ("train",)),
+        ("npx prettier --check .", ()),
+    ],
+)
+def test_cdk_and_cluster_runner_commands(command: str, kinds: tuple[str, ...]) -> None:
+    assert classify_command(command) == kinds
+
+
+# --- schedules kept outside CI ----------------------------------------------------------------------------------
+
+
+def test_orchestrator_and_infrastructure_schedules(tmp_path: Path) -> None:
+    facts = analyze(
+        tmp_path,
+        {
+            "resources/model-workflow-resource.yml": """
+                resources:
+                  jobs:
+                    model_training_job:
+                      name: ${bundle.target}-model-training-job
+                      schedule:
+                        quartz_cron_expression: "0 0 9 * * ?"
+                        timezone_id: UTC
+                      tasks:
+                        - task_key: Train
+                          notebook_task:
+                            notebook_path: ../training/notebooks/Train.py
+                    monitoring_job:
+                      name: monitoring
+                      trigger:
+                        periodic:
+                          interval: 1
+                          unit: DAYS
+                      tasks:
+                        - task_key: refresh
+                          notebook_task:
+                            notebook_path: ../monitoring/refresh.py
+            """,
+            "prefect.yaml": """
+                deployments:
+                  - name: weekly-retrain
+                    entrypoint: flows/training.py:training
+                    schedules:
+                      - cron: "0 3 * * 1"
+                  - name: adhoc
+                    entrypoint: flows/report.py:report
+            """,
+            "argo/retrain.yaml": """
+                apiVersion: argoproj.io/v1alpha1
+                kind: CronWorkflow
+                metadata:
+                  name: nightly-retrain
+                spec:
+                  schedule: "0 2 * * *"
+                  workflowSpec:
+                    entrypoint: train
+            """,
+            "template.yml": """
+                Resources:
+                  RetrainRule:
+                    Type: AWS::Events::Rule
+                    Properties:
+                      ScheduleExpression: rate(7 days)
+                      Targets:
+                        - Id: pipeline
+                          Arn: !Sub "arn:aws:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/churn"
+                  Bucket:
+                    Type: AWS::S3::Bucket
+            """,
+            "broken/schedule.yml": "schedules: [unclosed\n",
+        },
+    )
+    found = {(s.system, s.name): s for s in facts.schedules}
+    assert sorted(found) == [
+        ("argo", "nightly-retrain"),
+        ("cloudformation", "RetrainRule"),
+        ("databricks", "${bundle.target}-model-training-job"),
+        ("databricks", "monitoring"),
+        ("prefect", "weekly-retrain"),
+    ]
+    training = found[("databricks", "${bundle.target}-model-training-job")]
+    assert (training.path, training.line, training.schedule, training.trains) == (
+        "resources/model-workflow-resource.yml", 5, "0 0 9 * * ?", True
+    )
+    assert not found[("databricks", "monitoring")].trains
+    assert found[("prefect", "weekly-retrain")].schedule == "0 3 * * 1"
+    assert found[("cloudformation", "RetrainRule")].trains  # a SageMaker pipeline is the target
+    assert found[("argo", "nightly-retrain")].trains
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_schedules_never_raise_on_arbitrary_yaml(tmp_path: Path, text: str) -> None:
+    (tmp_path / "prefect.yaml").write_text("schedules:\n" + text, encoding="utf-8")
+    (tmp_path / "resources").mkdir(exist_ok=True)
+    (tmp_path / "resources" / "job.yml").write_text("resources:\n  jobs:\n" + text, encoding="utf-8")
+    assert isinstance(analyze_ci(build_inventory(tmp_path)).schedules, tuple)

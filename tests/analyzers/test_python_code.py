@@ -170,3 +170,43 @@ def test_percent_section_markers_in_a_package_module_are_not_notebook_cells(tmp_
     assert not files["src/bikes/io/services.py"].notebook_like
     assert files["src/bikes/io/explore.py"].notebook_like
     assert files["scratch/explore.py"].notebook_like
+
+
+def test_champion_comparisons_are_recorded_with_lines(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "evaluate/evaluate_model.py": """
+                production_model_mse = float(model.tags["mse"])
+                new_model_mse = float(run.parent.get_metrics().get("mse"))
+                if new_model_mse < production_model_mse:
+                    print("register")
+            """,
+            "components/upload_model.py": """
+                def compare(champion_metrics, challenger_metrics, metric):
+                    m_champ = champion_metrics[metric]
+                    m_chall = challenger_metrics[metric]
+                    return m_chall > m_champ
+            """,
+            "train.py": """
+                if losses["val"] < best_val_loss:
+                    best_val_loss = losses["val"]
+                if production_model_mse > 0:
+                    pass
+                if prod["auc"] >= prod["auc_floor"]:
+                    pass
+            """,
+            "broken.py": "if production_model_mse <\n",
+        },
+    )
+    found = {path: [(r.line, r.value) for r in file.champion_comparisons] for path, file in by_path(tmp_path).items()}
+    assert found["evaluate/evaluate_model.py"] == [(4, "if new_model_mse < production_model_mse:")]
+    assert found["components/upload_model.py"] == [(5, "return m_chall > m_champ")]
+    assert found["train.py"] == []  # best-so-far, a constant, or both sides the production model
+    assert found["broken.py"] == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=200))
+def test_champion_comparisons_never_raise(text: str) -> None:
+    assert isinstance(analyze_python_source("x.py", (), "production_model = 1\n" + text).champion_comparisons, tuple)

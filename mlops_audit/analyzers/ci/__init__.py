@@ -5,8 +5,8 @@ Command kinds (a command may have several): "test" (pytest, unittest, tox/nox te
 "data_test" (tests over data: pandera/GX/soda/`great_expectations checkpoint`, tests under tests/data),
 "notebook_test" (nbmake, nbval, papermill, nbconvert --execute), "lint" (ruff, flake8, black, mypy, pre-commit),
 "train" (python train*.py, -m pkg.train, dvc repro/exp run, kedro run, mlflow run, zenml/prefect/kfp pipeline runs,
-make train, sagemaker/vertex/azure ml pipeline starts), "evaluate", "build" (docker build/buildx, pip wheel,
-python -m build, kfp compile, gcloud builds), "publish" (docker push, twine upload, image registry pushes),
+make train, sagemaker/vertex/azure ml pipeline starts, anyscale/ray job submissions), "evaluate", "build" (docker
+build/buildx, pip wheel, python -m build, kfp compile, gcloud builds, cdk synth), "publish" (docker push, twine upload, image registry pushes),
 "deploy" (kubectl apply, helm upgrade, terraform apply, gcloud run deploy, serverless deploy, sam deploy,
 az ml online-deployment, sagemaker endpoint updates, `deploy` scripts), "infra" (terraform, pulumi, cdk).
 Triggers: "push", "pull_request", "schedule", "manual", "tag", "release", "workflow_run", "other", and "external"
@@ -18,6 +18,8 @@ ManualValidation task, a Jenkins `input` step, a CircleCI `type: approval` job, 
 step, a GitHub or Azure environment named production/prod, whose protection rules live outside the
 repository) or when it needs, directly or transitively, a job that does. Commands a job runs through local
 reusable workflows, templates or includes carry the `path` of the file they are written in.
+
+`schedules` lists the schedules kept outside CI, in orchestrator and infrastructure configuration (see `schedules`).
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ from mlops_audit.analyzers.ci.github import parse_github
 from mlops_audit.analyzers.ci.gitlab import parse_gitlab
 from mlops_audit.analyzers.ci.jenkins import parse_jenkins
 from mlops_audit.analyzers.ci.records import CICommand, CIFacts, CIJob, CIWorkflow
+from mlops_audit.analyzers.ci.schedules import ScheduledRun, find_schedules
 from mlops_audit.analyzers.ci.yaml_lines import Map
 from mlops_audit.inventory import Inventory
 
-__all__ = ["CICommand", "CIFacts", "CIJob", "CIWorkflow", "analyze_ci"]
+__all__ = ["CICommand", "CIFacts", "CIJob", "CIWorkflow", "ScheduledRun", "analyze_ci"]
 
 
 def analyze_ci(inventory: Inventory) -> CIFacts:
@@ -50,7 +53,7 @@ def analyze_ci(inventory: Inventory) -> CIFacts:
             workflows.extend(_analyze_file(path, system, files))
         except Exception as error:  # a reading bug must cost one file, visibly, not the audit
             workflows.append(_failed(system, path, f"could not be analysed ({error!r:.120})"))
-    return CIFacts(tuple(sorted(workflows, key=lambda w: (w.path, w.name))))
+    return CIFacts(tuple(sorted(workflows, key=lambda w: (w.path, w.name))), find_schedules(inventory))
 
 
 def _analyze_file(path: str, system: str, files: Files) -> list[CIWorkflow]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_audit.analyzers.ci.schedules import ScheduledRun
+
 
 @dataclass(frozen=True, slots=True)
 class CICommand:
@@ -43,3 +45,4 @@ class CIWorkflow:
 @dataclass(frozen=True, slots=True)
 class CIFacts:
     workflows: tuple[CIWorkflow, ...] = ()
+    schedules: tuple[ScheduledRun, ...] = ()  # schedules in orchestrator and infrastructure configuration
