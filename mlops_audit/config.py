@@ -34,6 +34,7 @@ KEYS = {
 }
 STRING_LISTS = ("select", "ignore", "rules")
 SUPPRESS_KEYS = ("rule", "reason", "paths")
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,12 @@ class Config:
 
 def load_config(root: Path) -> Config:
     """The configuration found at the audited root, or defaults when there is none."""
-    dedicated = root / ".mlops-audit.toml"
-    if dedicated.is_file():
+    dedicated = _config_file(root, ".mlops-audit.toml")
+    if dedicated is not None:
         text, table = read_toml(dedicated)
-        return _config(table.get("tool", {}).get("mlops-audit", table), dedicated.name, root, text)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+        return _config(table.get("tool", {}).get("mlops-audit", table), ".mlops-audit.toml", root, text)
+    pyproject = _config_file(root, "pyproject.toml")
+    if pyproject is not None:
         text, document = read_toml(pyproject)
         table = document.get("tool", {}).get("mlops-audit")
         if table is not None:
@@ -65,13 +66,29 @@ def load_config(root: Path) -> Config:
     return Config()
 
 
+def _config_file(root: Path, name: str) -> Path | None:
+    """The configuration file `name` at the root when it is a regular file; never one a symlink leads out of it."""
+    path = root / name
+    if not path.is_file():
+        return None
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise ConfigError(name, "is a symlink that leads outside the audited repository; not read")
+    return path
+
+
 def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
-    """The text of a TOML file and its parsed document."""
+    """The text of a TOML file (at most `MAX_CONFIG_BYTES`) and its parsed document."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(path.name, f"is over {MAX_CONFIG_BYTES} bytes; not read as configuration")
+        text = data.decode("utf-8")
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(path.name, f"is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(path.name, "is not valid TOML: nested too deeply") from None
     except UnicodeDecodeError:
         raise ConfigError(path.name, "is not valid UTF-8") from None
     except OSError as error:

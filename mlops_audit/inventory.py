@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from mlops_audit.errors import AuditError, PathError
 from mlops_audit.model import Note
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
+# Overrides for every git command: the audited repository's own configuration must not make a read run a program
+# (an fsmonitor hook) or reach a network (a partial clone's lazy fetch of missing objects).
+SAFE_GIT_CONFIG = ("core.fsmonitor=false", "protocol.allow=never")
 BINARY_SNIFF_BYTES = 8192
 
 SKIPPED_DIRS = frozenset(
@@ -331,13 +335,18 @@ def build_inventory(path: str | os.PathLike[str]) -> Inventory:
     if git_root is not None:
         listed = _git_listing(root, git_root, notes)
     else:
-        listed = _walk_listing(root)
+        listed = _walk_listing(root, notes)
+        if os.path.lexists(root / ".git"):
+            notes.append(Note(".git", "is not a repository git can read (a corrupt HEAD, or a .git file or folder "
+                                      "that leads nowhere); the folder was walked instead, without history", "git"))
     files = []
     for rel, tracked in listed:
         if _skipped(rel):
             continue
         size = _size(root, rel)
         if size is None:
+            if _special(root / rel):
+                notes.append(Note(rel, "is not a regular file (a FIFO, socket or device); not read", "special"))
             continue
         files.append(RepoFile(rel, size, classify(rel), roles_of(rel), tracked))
     return Inventory(root=root, files=files, git_root=git_root, notes=notes)
@@ -352,7 +361,7 @@ def build_inventory_at(path: str | os.PathLike[str], ref: str) -> Inventory:
     git_root = _git_root(root)
     if git_root is None:
         raise AuditError(f"{path}: not inside a git repository, so revision `{ref}` cannot be read")
-    repo = git.Repo(git_root)
+    repo = open_repo(git_root)
     try:
         commit = _commit(repo, ref)
         reader = GitTreeReader(repo, _tree_entries(repo, commit, root.relative_to(git_root).as_posix()))
@@ -413,7 +422,8 @@ def _tree_entries(repo: git.Repo, commit: str, prefix: str) -> dict[str, TreeEnt
         meta, _, name = record.partition("\t")
         fields = meta.split()
         if len(fields) == 4 and fields[1] == "blob" and name.startswith(strip):
-            entries[name[len(strip):]] = TreeEntry(fields[0], fields[2], int(fields[3]))
+            # A blob missing from the object store has no size ("BAD"); reading it then says so in a note.
+            entries[name[len(strip):]] = TreeEntry(fields[0], fields[2], int(fields[3]) if fields[3].isdigit() else 0)
     return entries
 
 
@@ -442,9 +452,18 @@ def _size(root: Path, rel: str) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
+def _special(path: Path) -> bool:
+    """Whether `path` (or what its symlink leads to) is there but neither a regular file nor a folder."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def _git_root(root: Path) -> Path | None:
     try:
-        repo = git.Repo(root, search_parent_directories=True)
+        repo = open_repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
     try:
@@ -454,14 +473,21 @@ def _git_root(root: Path) -> Path | None:
     return Path(working).resolve() if working else None
 
 
+def open_repo(path: Path, search_parent_directories: bool = False) -> git.Repo:
+    """The git repository at `path`, its commands run with `SAFE_GIT_CONFIG`."""
+    repo = git.Repo(path, search_parent_directories=search_parent_directories)
+    repo.git.set_persistent_git_options(c=list(SAFE_GIT_CONFIG))
+    return repo
+
+
 def _git_listing(root: Path, git_root: Path, notes: list[Note]) -> list[tuple[str, bool]]:
-    repo = git.Repo(git_root)
+    repo = open_repo(git_root)
     try:
         tracked = repo.git.ls_files("-z", "--cached", "--", str(root)).split("\0")
         untracked = repo.git.ls_files("-z", "--others", "--exclude-standard", "--", str(root)).split("\0")
     except git.GitCommandError as error:
         notes.append(Note(".git", f"git could not list files ({error.stderr.strip()}); walked the folder instead"))
-        return _walk_listing(root)
+        return _walk_listing(root, notes)
     finally:
         repo.close()
     prefix = root.relative_to(git_root).as_posix()
@@ -473,7 +499,7 @@ def _git_listing(root: Path, git_root: Path, notes: list[Note]) -> list[tuple[st
     return sorted(listed.items())
 
 
-def _walk_listing(root: Path) -> list[tuple[str, bool]]:
+def _walk_listing(root: Path, notes: list[Note]) -> list[tuple[str, bool]]:
     listed: list[tuple[str, bool]] = []
     specs: list[tuple[str, pathspec.PathSpec]] = []
     for current, dirs, names in os.walk(root, followlinks=False):
@@ -481,11 +507,7 @@ def _walk_listing(root: Path) -> list[tuple[str, bool]]:
         rel_dir = here.relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         if ".gitignore" in names:
-            try:
-                lines = (here / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
-                specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except OSError:
-                pass
+            specs.append((rel_dir, _ignore_spec(root, rel_dir + ".gitignore", notes)))
         dirs[:] = sorted(
             d for d in dirs if d not in SKIPPED_DIRS and not _ignored(specs, rel_dir + d + "/")
         )
@@ -494,6 +516,29 @@ def _walk_listing(root: Path) -> list[tuple[str, bool]]:
             if not _ignored(specs, rel):
                 listed.append((rel, False))
     return listed
+
+
+def _ignore_spec(root: Path, rel: str, notes: list[Note]) -> pathspec.PathSpec:
+    """The patterns of a `.gitignore`, read like any file (bounded, never a FIFO or device, never out of the root);
+    a line that is no valid pattern is left out with a note."""
+    try:
+        data = WorkTreeReader(root).read(rel, MAX_TEXT_BYTES)
+    except Unreadable:
+        data = None
+    lines = (data or b"").decode("utf-8", errors="replace").splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        pass
+    valid = []
+    for number, line in enumerate(lines, 1):
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except (ValueError, re.error):
+            notes.append(Note(rel, f"line {number} is not a valid ignore pattern; left out", "invalid-config"))
+            continue
+        valid.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
 def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from mlops_audit.analyzers.environment.reader import load_bounded_yaml
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Evidence, clip
 
@@ -134,16 +135,6 @@ def _dvc_config(inventory: Inventory, errors: list[Evidence]) -> tuple[str | Non
 # --- .dvc pointer files and dvc.yaml pipelines ---------------------------------------------------------------
 
 
-def _load_yaml(text: str) -> tuple[Any, yaml.Node | None]:
-    """The document and its node tree (for line numbers); raises one of YAML_ERRORS on bad input."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
-    finally:
-        loader.dispose()
-
-
 def _yaml_error(path: str, error: BaseException) -> Evidence:
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
@@ -155,7 +146,7 @@ def _read_yaml(inventory: Inventory, path: str, errors: list[Evidence]) -> tuple
     if text is None:
         return None, None
     try:
-        return _load_yaml(text)
+        return load_bounded_yaml(text)
     except YAML_ERRORS as error:
         errors.append(_yaml_error(path, error))
         return None, None
@@ -325,7 +316,7 @@ def _is_pachyderm_spec(inventory: Inventory, file: RepoFile) -> bool:
     if not text:
         return False
     try:
-        data, _ = _load_yaml(text)  # JSON is YAML
+        data, _ = load_bounded_yaml(text)  # JSON is YAML
     except YAML_ERRORS:
         return False
     return (

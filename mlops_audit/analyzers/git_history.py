@@ -13,7 +13,7 @@ from pathlib import Path
 
 import git
 
-from mlops_audit.inventory import Inventory
+from mlops_audit.inventory import Inventory, open_repo
 from mlops_audit.model import Evidence, clip
 
 LARGE_BLOB_BYTES = 10 * 1024 * 1024
@@ -48,7 +48,7 @@ def analyze_git(inventory: Inventory) -> GitFacts:
     if inventory.git_root is None:
         return GitFacts()
     try:
-        repo = git.Repo(inventory.git_root)
+        repo = open_repo(inventory.git_root)
     except GIT_ERRORS as error:
         return GitFacts(is_repo=True, error=_describe(error))
     try:
@@ -76,7 +76,7 @@ def _read(repo: git.Repo, prefix: str) -> GitFacts:
         or (Path(repo.common_dir) / "shallow").exists()  # git before 2.15 echoes the unknown option
     )
     tags = tuple(sorted(t for t in repo.git.tag("--list").splitlines() if t))
-    if not repo.head.is_valid():  # a fresh `git init`: no commit yet
+    if not _has_commits(repo):  # a fresh `git init`: no commit yet
         return GitFacts(is_repo=True, commits=0, shallow=shallow, authors=0, tags=tags, history_scanned=True)
     log = _log(repo)
     blobs, scanned, note = _large_blobs(repo, prefix, shallow)
@@ -92,6 +92,15 @@ def _read(repo: git.Repo, prefix: str) -> GitFacts:
         history_scanned=scanned,
         scan_note=note,
     )
+
+
+def _has_commits(repo: git.Repo) -> bool:
+    """Whether HEAD names an object; False on an unborn branch. An unreadable commit fails later, as an error."""
+    try:
+        repo.git.rev_parse("--verify", "--quiet", "HEAD")
+    except git.GitCommandError:
+        return False
+    return True
 
 
 def _log(repo: git.Repo) -> _Log:

@@ -8,6 +8,7 @@ from the audited repository (paths, snippets, messages) can never become markup.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -42,6 +43,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {  # outcome → (symbol, label): never c
 }
 LEVEL_SHORT = {0: "Manual", 1: "Pipeline", 2: "CI/CD"}
 COLUMNS = {row.name: row.columns for row in ROWS}
+SURROGATES = re.compile("[\ud800-\udfff]")
 GAUGE_CENTRE, GAUGE_RADIUS = (120, 120), 90  # the template's viewBox, tick and labels are drawn around these
 
 
@@ -72,8 +74,9 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
 
 def render(assessment: Assessment) -> str:
-    """The report as one HTML document."""
-    return _environment().get_template(TEMPLATE).render(_context(assessment))
+    """The report as one HTML document; lone surrogates (bytes of a file name that are not UTF-8) become U+FFFD,
+    since a page cannot carry them in any encoding."""
+    return SURROGATES.sub("\ufffd", _environment().get_template(TEMPLATE).render(_context(assessment)))
 
 
 def percent(coverage: float | None) -> str:

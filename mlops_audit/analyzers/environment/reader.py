@@ -7,7 +7,8 @@ import configparser
 import posixpath
 import re
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import yaml
 
@@ -22,6 +23,7 @@ else:  # pragma: no cover - Python 3.10
 # PyYAML constructors leak more than YAMLError on malformed tagged scalars (`!!timestamp 99:99`).
 YAML_ERRORS = (yaml.YAMLError, ValueError, TypeError, AttributeError, RecursionError, OverflowError)
 PYTHON_ERRORS = (SyntaxError, ValueError, RecursionError)
+MAX_YAML_NODES = 200_000  # nodes after alias expansion
 
 
 class Reader:
@@ -87,15 +89,59 @@ def _load_ini(text: str, path: str) -> configparser.ConfigParser:
 
 def _load_yaml(text: str, path: str) -> tuple[Any, yaml.Node | None]:
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            return (loader.construct_document(node) if node is not None else None), node
-        finally:
-            loader.dispose()
+        return load_bounded_yaml(text)
     except YAML_ERRORS as error:
         mark = getattr(error, "problem_mark", None)
         raise _ParseError(f"YAML does not parse: {error}", mark.line + 1 if mark else None) from None
+
+
+class AliasBomb(yaml.YAMLError):
+    """A YAML document whose aliases expand it beyond `MAX_YAML_NODES` (a "billion laughs" file)."""
+
+
+def load_bounded_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """One YAML document, safely constructed, and its node tree; raises a YAML error (`AliasBomb` among them) when
+    it does not parse or its aliases would expand it beyond `MAX_YAML_NODES` nodes."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        if expanded_size(node) > MAX_YAML_NODES:
+            raise AliasBomb(f"aliases expand it to over {MAX_YAML_NODES} nodes (or refer to themselves); not read")
+        return loader.construct_document(node), node
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """The nodes of a tree once aliases are expanded, counted iteratively up to `MAX_YAML_NODES + 1` (also for a
+    self-referring alias)."""
+    over = MAX_YAML_NODES + 1
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = min(over, 1 + sum(sizes[id(child)] for child in _children(node)))
+        elif key in open_nodes:
+            return over
+        elif key not in sizes:
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _load_python(text: str, path: str) -> ast.Module:
