@@ -38,9 +38,11 @@ SKIPPED_DIRS = frozenset(
     {
         ".git", ".hg", ".svn", ".venv", "venv", "env", ".env", "site-packages", "node_modules", ".tox", ".nox",
         "__pycache__", ".ipynb_checkpoints", ".mypy_cache", ".pytest_cache", ".ruff_cache", "mlruns", "wandb",
-        ".dvc_cache", ".eggs", "build", "dist", ".idea", ".vscode",
+        ".dvc_cache", ".eggs", ".idea", ".vscode",
     }
 )
+# Build output: skipped unless committed (a committed `build/` often holds CI definitions, e.g. Cloud Build files).
+BUILD_OUTPUT_DIRS = frozenset({"build", "dist"})
 TEST_DIRS = frozenset({"tests", "test", "testing"})
 EXAMPLE_DIRS = frozenset(
     {"examples", "example", "docs", "doc", "tutorials", "tutorial", "demo", "demos", "samples", "sample"}
@@ -341,7 +343,7 @@ def build_inventory(path: str | os.PathLike[str]) -> Inventory:
                                       "that leads nowhere); the folder was walked instead, without history", "git"))
     files = []
     for rel, tracked in listed:
-        if _skipped(rel):
+        if _skipped(rel, tracked):
             continue
         size = _size(root, rel)
         if size is None:
@@ -370,7 +372,7 @@ def build_inventory_at(path: str | os.PathLike[str], ref: str) -> Inventory:
         raise
     files = []
     for rel, entry in reader.entries.items():
-        if not _skipped(rel):
+        if not _skipped(rel, tracked=True):
             files.append(RepoFile(rel, _tree_size(reader, rel, entry), classify(rel), roles_of(rel), True))
     return Inventory(root=root, files=files, git_root=git_root, reader=reader)
 
@@ -384,7 +386,7 @@ def inventory_of(path: str | os.PathLike[str], paths: Iterable[str]) -> Inventor
     root = _directory(path)
     files = []
     for rel in sorted(set(paths)):
-        size = None if _skipped(rel) or not _inside(rel) else _size(root, rel)
+        size = None if _skipped(rel, tracked=True) or not _inside(rel) else _size(root, rel)
         if size is not None:
             files.append(RepoFile(rel, size, classify(rel), roles_of(rel), True))
     return Inventory(root=root, files=files)
@@ -435,8 +437,11 @@ def _tree_size(reader: GitTreeReader, rel: str, entry: TreeEntry) -> int:
         return 0
 
 
-def _skipped(rel: str) -> bool:
-    return any(part in SKIPPED_DIRS for part in PurePosixPath(rel).parts[:-1])
+def _skipped(rel: str, tracked: bool) -> bool:
+    """Vendored and cache folders are never audited; build output only when it is not committed."""
+    return any(
+        part in SKIPPED_DIRS or (not tracked and part in BUILD_OUTPUT_DIRS) for part in PurePosixPath(rel).parts[:-1]
+    )
 
 
 def _size(root: Path, rel: str) -> int | None:
@@ -509,7 +514,8 @@ def _walk_listing(root: Path, notes: list[Note]) -> list[tuple[str, bool]]:
         if ".gitignore" in names:
             specs.append((rel_dir, _ignore_spec(root, rel_dir + ".gitignore", notes)))
         dirs[:] = sorted(
-            d for d in dirs if d not in SKIPPED_DIRS and not _ignored(specs, rel_dir + d + "/")
+            d for d in dirs
+            if d not in SKIPPED_DIRS | BUILD_OUTPUT_DIRS and not _ignored(specs, rel_dir + d + "/")
         )
         for name in sorted(names):
             rel = rel_dir + name

@@ -122,3 +122,12 @@ def test_empty_git_repository(tmp_path: Path) -> None:
 def test_classify_never_fails(path: str) -> None:
     assert isinstance(classify(path), str)
     assert isinstance(roles_of(path), tuple)
+
+
+def test_committed_build_folder_is_audited_but_build_output_is_not(tmp_path: Path) -> None:
+    make_repo(tmp_path, {"build/pipeline-deployment.yaml": "steps: []\n", ".gitignore": ""})
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "pkg.whl").write_bytes(b"PK")
+    (tmp_path / "build" / "lib").mkdir()
+    (tmp_path / "build" / "lib" / "generated.py").write_text("x = 1\n")
+    assert paths(build_inventory(tmp_path)) == [".gitignore", "build/pipeline-deployment.yaml"]

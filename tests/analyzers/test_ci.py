@@ -761,6 +761,10 @@ def test_codebuild_buildspec_phases(tmp_path: Path) -> None:
     ("command", "kinds"),
     [
         ("pytest tests/", ("test",)),
+        ("python build/utils.py --mode deploy-model --project p", ("deploy",)),
+        ("python build/utils.py --mode create-endpoint", ()),
+        ("python cli.py train --epochs 3", ("train",)),
+        ("python run.py data/train.csv", ()),
         ("python -m pytest tests/test_train.py", ("test",)),
         ("pytest tests/data", ("data_test", "test")),
         ("great_expectations checkpoint run orders", ("data_test", "test")),

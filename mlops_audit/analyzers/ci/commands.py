@@ -211,7 +211,25 @@ def _python_kinds(args: list[str], depth: int) -> set[str]:
         kinds.add("train")
     if not kinds and any(a in ("argo-workflows", "step-functions", "airflow") for a in script_args):
         kinds.add("deploy")
+    if not kinds:
+        kinds = set().union(*(name_kinds(mode) for mode in _script_modes(script_args)))
     return kinds
+
+
+MODE_OPTIONS = ("--mode", "--action", "--task", "--step", "--stage", "--command")
+
+
+def _script_modes(args: list[str]) -> list[str]:
+    """What a generic script is asked to do: a leading subcommand word or a `--mode` value.
+
+    `python build/utils.py --mode deploy-model` deploys; `python cli.py train` trains. Paths and file names are
+    not modes (`python run.py data/train.csv` says nothing).
+    """
+    modes = [value for option, value in zip(args, args[1:]) if option in MODE_OPTIONS]
+    modes += [arg.split("=", 1)[1] for arg in args if arg.startswith(tuple(o + "=" for o in MODE_OPTIONS))]
+    if args and not args[0].startswith("-") and "/" not in args[0] and "." not in args[0]:
+        modes.append(args[0])
+    return modes
 
 
 def _setup_py_kinds(args: list[str]) -> set[str]:
