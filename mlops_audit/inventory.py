@@ -13,6 +13,7 @@ the inventory applies the same size limit, binary sniffing and notes to both.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import posixpath
 import re
@@ -322,11 +323,17 @@ class GitTreeReader:
 
 
 def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return any(
-        fnmatch.fnmatchcase(path, pattern) or ("/" not in pattern and fnmatch.fnmatchcase(name, pattern))
-        for pattern in patterns
-    )
+    """Whether `path` matches a glob; a glob without `/` also matches the file name anywhere."""
+    whole, name_only = _glob_regexes(tuple(patterns))
+    return bool(whole.match(path) or (name_only and name_only.match(path.rsplit("/", 1)[-1])))
+
+
+@functools.lru_cache(maxsize=1024)
+def _glob_regexes(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """The globs compiled once: one regex for whole paths, one for names (globs without `/`)."""
+    names = [fnmatch.translate(p) for p in patterns if "/" not in p]
+    whole = re.compile("|".join(fnmatch.translate(p) for p in patterns) or "(?!)")
+    return whole, re.compile("|".join(names)) if names else None
 
 
 def build_inventory(path: str | os.PathLike[str]) -> Inventory:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import os
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
