@@ -7,18 +7,30 @@ nothing: it neither raises nor stops the row. When Level 1 is not met the row is
 Level 0 cannot be told from files (release cadence); when nothing decides, the level is None. Failing "signs"
 (rules whose failure shows the Level-0 practice, e.g. a committed model file) decide Level 0 when Levels 1 and 2
 decide nothing, and are its evidence.
+
+When git history gives the change cadence, the release-cycle row is measured instead: Level 2 when continuous
+deployment delivers pipeline or training-code changes made at least weekly on median; Level 1 when pipeline or
+data-pointer changes are at least weekly on median, or retraining is scheduled; Level 0 when ML paths changed
+fewer than `MIN_CHANGES` times in the year or less often than every `MONTHLY_DAYS` days on median. Between
+weekly and monthly, the rules decide as without history, but never above Level 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 
+from mlops_audit.analyzers.git_history import PIPELINE, POINTERS, TRAINING, Cadence, ChangeRate, GitFacts
 from mlops_audit.model import Dimension, Evidence, Finding, Outcome
 
 MAX_EVIDENCE = 5
 UNKNOWN = "Unknown from static evidence"
+RELEASE_CYCLE = "Release cycle"
+SCHEDULED = "L1-CT-01"
+WEEKLY_DAYS = 7
+MONTHLY_DAYS = 30
+MIN_CHANGES = 6  # fewer ML changes in a year is a release cycle of months
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +133,17 @@ ROWS: tuple[Row, ...] = (
 )
 
 
-def dimensions(findings: Sequence[Finding]) -> tuple[Dimension, ...]:
-    """One `Dimension` per row of `ROWS`, in order; rules that were not run (ignored) are simply absent."""
+def dimensions(findings: Sequence[Finding], git: GitFacts | None = None) -> tuple[Dimension, ...]:
+    """One `Dimension` per row of `ROWS`, in order; rules that were not run (ignored) are simply absent.
+
+    `git` gives the release-cycle row its measured cadence, when history could be read."""
     by_id = {finding.rule.id: finding for finding in findings}
-    return tuple(_dimension(row, by_id) for row in ROWS)
+    cadence = git.cadence if git is not None else None
+    return tuple(
+        _release_cycle(row, by_id, cadence) if row.name == RELEASE_CYCLE and cadence is not None
+        else _dimension(row, by_id)
+        for row in ROWS
+    )
 
 
 def _met(practice: Practice, by_id: dict[str, Finding]) -> bool | None:
@@ -165,6 +184,68 @@ def _dimension(row: Row, by_id: dict[str, Finding]) -> Dimension:
         tuple(dict.fromkeys(f.rule.id for f in deciding)),
         _evidence(deciding),
     )
+
+
+def _release_cycle(row: Row, by_id: dict[str, Finding], cadence: Cadence) -> Dimension:
+    """The release-cycle row from how often ML paths changed, with the rules for delivery and schedules."""
+    delivered = cadence.rate(PIPELINE, TRAINING)
+    refreshed = cadence.rate(PIPELINE, POINTERS)
+    shown = refreshed if refreshed.commits else delivered
+    measured = _measured(shown, "pipeline and data pointers" if refreshed.commits else "pipeline and training code",
+                         cadence.truncated)
+    deploys = all(_met(practice, by_id) is True for practice in row.needs[1])
+    deploy_rules = [by_id[rule] for practice in row.needs[1] for rule in practice.rules if rule in by_id]
+    if deploys and _weekly(delivered):
+        said = _measured(delivered, "pipeline and training code", cadence.truncated)
+        return _cadence_row(row, 2, f"{row.phrases[2]}: {said}, delivered by continuous deployment", deploy_rules,
+                            delivered)
+    missing = "; missing for Level 2: " + (
+        "pipeline or training-code changes at least weekly" if deploys else "continuous deployment"
+    )
+    if _weekly(refreshed):
+        return _cadence_row(row, 1, f"{row.phrases[1]}: {measured}{missing}", deploy_rules, refreshed)
+    if SCHEDULED in by_id and by_id[SCHEDULED].outcome is Outcome.PASS:
+        summary = f"Retraining is scheduled: {measured}{missing}"
+        return _cadence_row(row, 1, summary, [by_id[SCHEDULED], *deploy_rules], shown)
+    everything = cadence.rate(TRAINING, PIPELINE, POINTERS)
+    if everything.commits < MIN_CHANGES or (everything.median_days or 0) > MONTHLY_DAYS:
+        said = _measured(everything, "training code, pipeline and data pointers", cadence.truncated)
+        return _cadence_row(row, 0, f"Releases weeks or months apart: {said}", [], everything)
+    ruled = _dimension(row, by_id)  # between weekly and monthly: the rules decide, up to Level 1
+    if ruled.level is None:
+        return _cadence_row(row, None, f"Changes between weekly and monthly: {measured}", [], shown)
+    return replace(ruled, level=min(ruled.level, 1), summary=f"{row.phrases[1]}: {measured}{missing}")
+
+
+def _weekly(rate: ChangeRate) -> bool:
+    return rate.commits >= MIN_CHANGES and rate.median_days is not None and rate.median_days <= WEEKLY_DAYS
+
+
+def _cadence_row(row: Row, level: int | None, summary: str, deciding: list[Finding], rate: ChangeRate) -> Dimension:
+    """A release-cycle row decided by the cadence: its evidence is the paths changed most often."""
+    return Dimension(row.name, level, summary, tuple(dict.fromkeys(f.rule.id for f in deciding)), rate.top_paths)
+
+
+def _measured(rate: ChangeRate, subject: str, truncated: bool) -> str:
+    """What was measured: "pipeline and data pointers changed 48 times in the last year, every 6 days on median"."""
+    if rate.commits == 0:
+        return f"{subject} did not change in the last year"
+    if rate.commits == 1:
+        return f"{subject} changed once in the last year"
+    said = f"{subject} changed {'at least ' if truncated else ''}{rate.commits} times in the last year"
+    if rate.median_days is not None:
+        said += f", {_every(rate.median_days)} on median"
+    if rate.bot_share:
+        said += f" ({rate.bot_share:.0%} by bots)"
+    return said
+
+
+def _every(days: float) -> str:
+    if days < 1:
+        hours = max(1, round(days * 24))
+        return "every hour" if hours == 1 else f"every {hours} hours"
+    whole = round(days)
+    return "every day" if whole == 1 else f"every {whole} days"
 
 
 def _passing(row: Row, level: int, by_id: dict[str, Finding]) -> list[Finding]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.dimensions import dimensions
 from mlops_audit.ml_test_score import ml_test_score
 from mlops_audit.model import (
@@ -124,6 +125,7 @@ def assess(
     findings: list[Finding],
     stack: tuple[DetectedTool, ...],
     notes: tuple[Note, ...],
+    git: GitFacts | None = None,
 ) -> Assessment:
     levels = score_levels(findings)
     level = level_reached(levels) if applicable else 0
@@ -137,6 +139,6 @@ def assess(
         stack=stack,
         findings=tuple(findings),
         notes=notes,
-        dimensions=dimensions(findings) if applicable else (),
+        dimensions=dimensions(findings, git) if applicable else (),
         ml_test_score=ml_test_score(findings) if applicable else None,
     )

@@ -3,13 +3,21 @@
 The large-blob scan lists every object's size with `git cat-file --batch-all-objects` and names the big
 blobs with `git rev-list --objects --all`; it is skipped for shallow clones (history is missing) and for
 stores over `MAX_SCANNED_OBJECTS` objects, and `history_scanned` / `scan_note` say so.
+
+The change cadence reads one bounded `git log --name-only` over the last year of the repository's own history
+(counted back from its last commit, so the result does not depend on today's date) and sorts the paths each
+commit touched into training code, pipeline definitions and data or model pointers. It is None (unknown) for
+shallow clones and unreadable history.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from statistics import median
 
 import git
 
@@ -19,6 +27,27 @@ from mlops_audit.model import Evidence, clip
 LARGE_BLOB_BYTES = 10 * 1024 * 1024
 MAX_SCANNED_OBJECTS = 200_000
 GIT_ERRORS = (git.GitError, git.ODBError, OSError, ValueError)
+DAY = 86_400
+CADENCE_WINDOW_DAYS = 365
+MAX_CADENCE_COMMITS = 5000
+MAX_TOP_PATHS = 5
+
+TRAINING = "training"  # python training, model, pipeline or feature code
+PIPELINE = "pipeline"  # pipeline and workflow definitions
+POINTERS = "pointers"  # data and model pointers: DVC files, registry configs
+KINDS = (TRAINING, PIPELINE, POINTERS)
+
+BOT_AUTHOR = re.compile(r"\[bot\]|github-actions|dvc-bot|olivaw|(?<![a-z])cml(?![a-z])")
+TRAINING_WORDS = ("train", "model", "pipeline", "feature")
+NOT_TRAINING_DIRS = frozenset({"test", "tests", "testing", "docs", "doc", "examples", "example", "notebooks"})
+PIPELINE_FILES = frozenset({
+    "dvc.yaml", "dvc.lock", "MLproject", "prefect.yaml", ".gitlab-ci.yml", "Jenkinsfile", "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+})
+PIPELINE_DIRS = (".github/workflows/", ".circleci/")
+PIPELINE_FOLDERS = frozenset({"dags", "pipelines", "flows"})
+CONFIG_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml", ".cfg", ".ini"})
+POINTER_FILES = frozenset({"dvc.lock", "MLmodel"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +63,74 @@ class GitFacts:
     error: str | None = None  # why history could not be read
     history_scanned: bool = False  # the large-blob scan covered all history
     scan_note: str | None = None  # why it did not (shallow clone, too many objects)
+    cadence: Cadence | None = None  # how often ML paths changed in the last year; None when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRate:
+    """How often one set of paths changed within the cadence window."""
+
+    commits: int
+    median_days: float | None  # median interval between those commits; None with fewer than two
+    last_change: str | None  # ISO 8601, UTC
+    bot_share: float | None  # share of those commits authored by bots, 0..1; None with no commit
+    top_paths: tuple[Evidence, ...] = ()  # the most changed paths first (snippet = "12 changes")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One commit of the window that touched ML paths: when, whether a bot wrote it, and what it touched."""
+
+    stamp: int  # committer time, seconds since the epoch
+    bot: bool
+    touched: tuple[tuple[str, str], ...]  # (path relative to the audited folder, kind), sorted
+
+
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """Changes to training code, pipeline definitions and data or model pointers in the last year of history."""
+
+    since: str  # window start, ISO 8601 UTC: `CADENCE_WINDOW_DAYS` before the last commit
+    until: str  # the last commit
+    changes: tuple[Change, ...]  # oldest first
+    truncated: bool = False  # the window held over `MAX_CADENCE_COMMITS` commits; the oldest were not read
+
+    @property
+    def training(self) -> ChangeRate:
+        return self.rate(TRAINING)
+
+    @property
+    def pipeline(self) -> ChangeRate:
+        return self.rate(PIPELINE)
+
+    @property
+    def pointers(self) -> ChangeRate:
+        return self.rate(POINTERS)
+
+    def rate(self, *kinds: str) -> ChangeRate:
+        """The rate of commits touching any path of `kinds`."""
+        wanted = set(kinds)
+        hits = [change for change in self.changes if any(kind in wanted for _, kind in change.touched)]
+        if not hits:
+            return ChangeRate(0, None, None, None)
+        stamps = sorted(change.stamp for change in hits)
+        gaps = [(later - earlier) / DAY for earlier, later in zip(stamps, stamps[1:])]
+        paths = Counter(path for change in hits for path in {p for p, kind in change.touched if kind in wanted})
+        top = sorted(paths.items(), key=lambda item: (-item[1], item[0]))[:MAX_TOP_PATHS]
+        return ChangeRate(
+            commits=len(hits),
+            median_days=round(median(gaps), 2) if gaps else None,
+            last_change=_iso(stamps[-1]),
+            bot_share=round(sum(change.bot for change in hits) / len(hits), 4),
+            top_paths=tuple(Evidence(path, snippet=_times(count)) for path, count in top),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class _Log:
     commits: int
-    first: str | None
-    last: str | None
+    first: int | None  # committer times, seconds since the epoch
+    last: int | None
     authors: int
 
 
@@ -84,13 +174,14 @@ def _read(repo: git.Repo, prefix: str) -> GitFacts:
         is_repo=True,
         commits=log.commits,
         shallow=shallow,
-        first_commit=log.first,
-        last_commit=log.last,
+        first_commit=_iso(log.first) if log.first is not None else None,
+        last_commit=_iso(log.last) if log.last is not None else None,
         authors=log.authors,
         tags=tags,
         large_blobs=blobs,
         history_scanned=scanned,
         scan_note=note,
+        cadence=None if shallow or log.last is None else _cadence(repo, prefix, log.last),
     )
 
 
@@ -108,7 +199,7 @@ def _log(repo: git.Repo) -> _Log:
     entries = [line.split("\0", 1) for line in repo.git.log("--format=%ct%x00%ae", "HEAD").splitlines() if line]
     stamps = sorted(int(stamp) for stamp, _ in entries)
     authors = {email.lower() for _, email in entries}
-    return _Log(count, _iso(stamps[0]) if stamps else None, _iso(stamps[-1]) if stamps else None, len(authors))
+    return _Log(count, stamps[0] if stamps else None, stamps[-1] if stamps else None, len(authors))
 
 
 def _iso(stamp: int) -> str:
@@ -149,3 +240,76 @@ def _big_blob_sizes(repo: git.Repo) -> dict[str, int]:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _cadence(repo: git.Repo, prefix: str, last: int) -> Cadence | None:
+    """The ML changes of the year before `last`, from one bounded log; None when that history cannot be read."""
+    since = last - CADENCE_WINDOW_DAYS * DAY
+    try:
+        listing = repo.git.log(
+            f"--since=@{since}", f"--max-count={MAX_CADENCE_COMMITS}", "--format=%x1e%ct%x00%an%x00%ae",
+            "--name-only", "-z", "HEAD", "--", prefix or ".",
+        )
+        records = [record for record in listing.split("\x1e") if record.strip()]
+        changes = [change for record in records if (change := _change(record, prefix, since)) is not None]
+    except GIT_ERRORS:  # missing objects, or a record git did not write as asked
+        return None
+    return Cadence(
+        since=_iso(since),
+        until=_iso(last),
+        changes=tuple(sorted(changes, key=lambda change: (change.stamp, change.touched))),
+        truncated=len(records) >= MAX_CADENCE_COMMITS,
+    )
+
+
+def _change(record: str, prefix: str, since: int) -> Change | None:
+    """One log record ("time\\0name\\0email\\0\\npath\\0path\\0...") as a change, None when it touched no ML path."""
+    stamp, name, email, *paths = record.split("\0")
+    if int(stamp) < since:  # --since may let a few older commits through
+        return None
+    touched = sorted(
+        (path[len(prefix):], kind)
+        for path in (p.strip("\n") for p in paths)
+        if path.startswith(prefix)
+        for kind in path_kinds(path[len(prefix):])
+    )
+    if not touched:
+        return None
+    return Change(int(stamp), BOT_AUTHOR.search(f"{name} {email}".lower()) is not None, tuple(touched))
+
+
+def path_kinds(path: str) -> tuple[str, ...]:
+    """The kinds of ML path `path` (relative to the audited folder) is, in `KINDS` order; () for other files."""
+    kinds = (TRAINING, _is_training(path)), (PIPELINE, _is_pipeline(path)), (POINTERS, _is_pointer(path))
+    return tuple(kind for kind, matches in kinds if matches)
+
+
+def _is_training(path: str) -> bool:
+    pure = PurePosixPath(path.lower())
+    if pure.suffix != ".py" or NOT_TRAINING_DIRS & set(pure.parts[:-1]):
+        return False
+    if pure.name.startswith("test_") or pure.stem.endswith("_test") or pure.name == "conftest.py":
+        return False
+    return any(word in part for part in pure.parts for word in TRAINING_WORDS)
+
+
+def _is_pipeline(path: str) -> bool:
+    pure = PurePosixPath(path)
+    if pure.name in PIPELINE_FILES or path.startswith(PIPELINE_DIRS):
+        return True
+    if pure.suffix == ".py" and PIPELINE_FOLDERS & set(pure.parts[:-1]):  # Airflow dags/, pipelines/, flows/
+        return True
+    stem = pure.stem.lower()
+    named = stem in ("pipeline", "flow") or stem.endswith(("_pipeline", "_flow", "-pipeline"))
+    return named and (pure.suffix == ".py" or pure.suffix in CONFIG_SUFFIXES)  # Prefect, ZenML, KFP
+
+
+def _is_pointer(path: str) -> bool:
+    pure = PurePosixPath(path)
+    if pure.suffix == ".dvc" or pure.name in POINTER_FILES:
+        return True
+    return "registry" in pure.stem.lower() and pure.suffix in CONFIG_SUFFIXES
+
+
+def _times(count: int) -> str:
+    return "1 change" if count == 1 else f"{count} changes"

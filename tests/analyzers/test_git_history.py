@@ -1,4 +1,5 @@
-"""The git-history analyzer over real repositories made with gitpython: counts, dates, tags, shallow, big blobs."""
+"""The git-history analyzer over real repositories made with gitpython: counts, dates, tags, shallow, big blobs,
+change cadence."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ from pathlib import Path
 
 import git
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlops_audit.analyzers import git_history
-from mlops_audit.analyzers.git_history import GitFacts, analyze_git
+from mlops_audit.analyzers.git_history import (
+    BOT_AUTHOR, KINDS, PIPELINE, POINTERS, TRAINING, Cadence, Change, GitFacts, analyze_git, path_kinds,
+)
 from mlops_audit.inventory import build_inventory
+from mlops_audit.model import Evidence
 
 ANA = git.Actor("Ana", "ana@example.com")
 BO = git.Actor("Bo", "BO@example.com")
@@ -110,3 +116,97 @@ def test_missing_objects_become_an_error(tmp_path: Path) -> None:
     facts = analyze_git(build_inventory(tmp_path))
     assert facts.is_repo and facts.error and "could not be read" in facts.error
     assert facts.commits is None and facts.shallow is None and facts.authors is None
+
+
+def test_cadence_counts_ml_changes_of_the_last_year_by_kind(tmp_path: Path) -> None:
+    """Weekly DVC changes (every third by a bot), two training-code changes, a README edit, one old commit."""
+    repo = new_repo(tmp_path)
+    bot = git.Actor("github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com")
+    old = START - 400 * DAY
+    commit(repo, {"dvc.yaml": b"stages: {}\n"}, ANA, old)  # over a year before the last commit: outside the window
+    for week in range(9):
+        author = bot if week % 3 == 0 else ANA
+        commit(repo, {"data/raw.csv.dvc": f"outs: [{week}]\n".encode()}, author, START + week * 7 * DAY)
+    commit(repo, {"src/pkg/train.py": b"x = 1\n", "README.md": b"# a\n"}, BO, START + 60 * DAY)
+    commit(repo, {"src/pkg/train.py": b"x = 2\n", "dvc.yaml": b"stages: {a: {}}\n"}, BO, START + 70 * DAY)
+    commit(repo, {"README.md": b"# b\n"}, ANA, START + 71 * DAY)
+    repo.close()
+    cadence = analyze_git(build_inventory(tmp_path)).cadence
+    assert cadence is not None and not cadence.truncated
+    assert cadence.until == "2024-01-24T22:13:20+00:00"
+    pointers = cadence.pointers
+    assert (pointers.commits, pointers.median_days, pointers.bot_share) == (9, 7.0, round(3 / 9, 4))
+    assert pointers.last_change == "2024-01-09T22:13:20+00:00"
+    assert pointers.top_paths == (Evidence("data/raw.csv.dvc", snippet="9 changes"),)
+    assert (cadence.training.commits, cadence.training.median_days, cadence.training.bot_share) == (2, 10.0, 0.0)
+    assert cadence.pipeline.commits == 1 and cadence.pipeline.median_days is None
+    both = cadence.rate(PIPELINE, POINTERS)
+    assert both.commits == 10 and both.top_paths[0].path == "data/raw.csv.dvc"
+
+
+def test_cadence_respects_the_audited_subfolder(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    for day in range(3):
+        commit(repo, {"ml/dvc.yaml": f"# {day}\n".encode(), "other/dvc.yaml": b"x\n" * (day + 1)}, ANA, START + day)
+    commit(repo, {"other/train.py": b"x = 1\n"}, ANA, START + 5 * DAY)
+    repo.close()
+    cadence = analyze_git(build_inventory(tmp_path / "ml")).cadence
+    assert cadence is not None
+    assert cadence.pipeline.commits == 3 and cadence.training.commits == 0
+    assert [e.path for e in cadence.pipeline.top_paths] == ["dvc.yaml"]
+
+
+def test_shallow_clone_has_no_cadence(history: Path, tmp_path: Path) -> None:
+    clone = git.Repo.clone_from(f"file://{history}", tmp_path / "clone", depth=1)
+    clone.close()
+    facts = analyze_git(build_inventory(tmp_path / "clone"))
+    assert facts.cadence is None and facts.error is None
+
+
+def test_a_missing_tree_leaves_the_cadence_unknown(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    commit(repo, {"dvc.yaml": b"a\n"}, ANA, START)
+    tree = repo.head.commit.tree.hexsha
+    commit(repo, {"dvc.yaml": b"b\n"}, ANA, START + DAY)
+    repo.close()
+    (tmp_path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    facts = analyze_git(build_inventory(tmp_path))
+    assert facts.commits == 2 and facts.error is None
+    assert facts.cadence is None
+
+
+@pytest.mark.parametrize(
+    ("path", "kinds"),
+    [
+        ("src/churn/train.py", (TRAINING,)),
+        ("churn/features/build.py", (TRAINING,)),
+        ("tests/test_train.py", ()),
+        ("src/churn/utils.py", ()),
+        ("pipelines/training_pipeline.py", (TRAINING, PIPELINE)),
+        ("dags/refresh.py", (PIPELINE,)),
+        ("dvc.yaml", (PIPELINE,)),
+        ("dvc.lock", (PIPELINE, POINTERS)),
+        (".github/workflows/ci.yml", (PIPELINE,)),
+        ("MLproject", (PIPELINE,)),
+        ("data/raw.csv.dvc", (POINTERS,)),
+        ("configs/model_registry.yaml", (POINTERS,)),
+        ("README.md", ()),
+    ],
+)
+def test_path_kinds(path: str, kinds: tuple[str, ...]) -> None:
+    assert path_kinds(path) == kinds
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.booleans(), st.sampled_from(KINDS)), max_size=30))
+def test_any_changes_give_a_sane_rate(raw: list[tuple[int, bool, str]]) -> None:
+    cadence = Cadence("", "", tuple(Change(stamp, bot, (("p", kind),)) for stamp, bot, kind in raw))
+    for rate in (cadence.training, cadence.rate(*KINDS)):
+        assert rate.median_days is None or rate.median_days >= 0
+        assert rate.bot_share is None or 0 <= rate.bot_share <= 1
+        assert (rate.commits == 0) == (rate.last_change is None)
+
+
+def test_bot_authors() -> None:
+    matches = [name for name in ("dependabot[bot]", "github-actions", "cml", "CML Bot", "dvc-bot", "mcmlaren")
+               if BOT_AUTHOR.search(name.lower())]
+    assert matches == ["dependabot[bot]", "github-actions", "cml", "CML Bot", "dvc-bot"]
