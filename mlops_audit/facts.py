@@ -12,6 +12,7 @@ from mlops_audit.analyzers.environment import EnvironmentFacts, analyze_environm
 from mlops_audit.analyzers.git_history import GitFacts, analyze_git
 from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks
 from mlops_audit.analyzers.python_code import PythonFacts, analyze_python
+from mlops_audit.analyzers.reachability import Reachability, reachable_files
 from mlops_audit.analyzers.secrets import SecretFacts, analyze_secrets
 from mlops_audit.analyzers.stack import StackFacts, detect_stack
 from mlops_audit.inventory import Inventory, RepoFile
@@ -40,6 +41,7 @@ class Facts:
     stack: StackFacts
     secrets: SecretFacts
     notes: tuple[Note, ...]
+    reachability: Reachability  # the entrypoints and the sources they reach
 
     def code_units(self) -> Iterator[CodeUnit]:
         for file in self.python.files:
@@ -57,7 +59,8 @@ def collect_facts(inventory: Inventory) -> Facts:
     data = analyze_data(inventory)
     environment = analyze_environment(inventory)
     git = analyze_git(inventory)
-    stack = detect_stack(inventory, python, notebooks, environment, ci)
+    reachability = reachable_files(inventory, python, notebooks, ci, data, environment)
+    stack = detect_stack(inventory, python, notebooks, environment, ci, reachability)
     return Facts(
         files=tuple(inventory.files),
         python=python,
@@ -69,6 +72,7 @@ def collect_facts(inventory: Inventory) -> Facts:
         stack=stack,
         secrets=analyze_secrets(inventory),
         notes=tuple(sorted({*inventory.notes, *_analysis_notes(python, notebooks, ci, data, environment, git)})),
+        reachability=reachability,
     )
 
 

@@ -15,6 +15,7 @@ from mlops_audit.analyzers.environment import EnvironmentFacts
 from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.analyzers.notebooks import NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts
+from mlops_audit.analyzers.reachability import Reachability
 from mlops_audit.analyzers.secrets import SecretFacts
 from mlops_audit.analyzers.stack import StackFacts
 from mlops_audit.engine import judge
@@ -82,5 +83,6 @@ def make_facts(**records: Any) -> Facts:
         stack=StackFacts(),
         secrets=SecretFacts(),
         notes=(),
+        reachability=Reachability(),
     )
     return dataclasses.replace(empty, **records)

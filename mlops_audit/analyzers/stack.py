@@ -2,7 +2,11 @@
 
 A tool is "used" when it is imported and called (or configured by its own files, or run by CI); "declared"
 when it only appears in a dependency manifest, or is imported but never called. Evidence found only under
-example or documentation folders counts as "declared": a tutorial is not the project's stack.
+example or documentation folders counts as "declared": a tutorial is not the project's stack. When the
+project's entrypoints are known (see `reachability`), code that no entrypoint reaches counts as "declared" too,
+but only in tests (for tools that are not testing or data-validation tools) and in folders that look
+non-production (`notebooks/`, `scratch/`, `experiments/`, `legacy/`, ...): an unreached library module is most
+often run by an entrypoint this cannot see.
 Categories: ml_framework, orchestrator, tracker, registry, data_versioning, data_validation, feature_store,
 serving, monitoring, hpo, testing, explainability, fairness, secret_scanning, iac, rollout.
 
@@ -39,6 +43,7 @@ from mlops_audit.analyzers.code import CallRef, ClassRef, CodeFacts, DecoratorRe
 from mlops_audit.analyzers.environment import EnvironmentFacts
 from mlops_audit.analyzers.notebooks import NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts
+from mlops_audit.analyzers.reachability import Reachability
 from mlops_audit.inventory import Inventory, matches, roles_of
 from mlops_audit.model import DetectedTool, Evidence, clip
 
@@ -62,6 +67,11 @@ MAX_EVIDENCE = 5
 MAX_CONTENT_BYTES = 1024 * 1024
 CONTENT_KINDS = frozenset({"yaml", "json", "toml", "ci", "dvc", "manifest", "other"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
+NON_PRODUCTION_DIRS = frozenset(
+    {"notebooks", "notebook", "nbs", "scratch", "sandbox", "experiments", "experiment", "legacy", "old",
+     "archive", "archived", "playground"}
+)
+TESTED_IN_TESTS = frozenset({"testing", "data_validation"})  # categories whose natural home is the test suite
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,10 +363,16 @@ class _Found:
     """Evidence per signal group; `used` is False for declared-only evidence."""
 
     items: dict[int, list[tuple[bool, Evidence]]] = field(default_factory=dict)
+    side_code: frozenset[str] = frozenset()  # unreached code in non-production folders: never proves use
+    side_tests: frozenset[str] = frozenset()  # unreached tests: prove use only for `test_groups`
+    test_groups: frozenset[int] = frozenset()
 
     def add(self, gid: int, evidence: Evidence, used: bool) -> None:
-        used = used and "example" not in roles_of(evidence.path)
+        used = used and "example" not in roles_of(evidence.path) and not self._aside(gid, evidence.path)
         self.items.setdefault(gid, []).append((used, evidence))
+
+    def _aside(self, gid: int, path: str) -> bool:
+        return path in self.side_code or (path in self.side_tests and gid not in self.test_groups)
 
 
 # --- detection ----------------------------------------------------------------------------------------------
@@ -368,11 +384,12 @@ def detect_stack(
     notebooks: NotebookFacts,
     environment: EnvironmentFacts,
     ci: CIFacts,
+    reachability: Reachability = Reachability(),
 ) -> StackFacts:
     tools = load_signatures()
     index = _Index.build(tools)
     matcher = _Matcher(index)
-    found = _Found()
+    found = _aside_found(tools, python, notebooks, reachability)
     for file in python.files:
         _scan_code(matcher, file.path, file.code, found)
     for notebook in notebooks.notebooks:
@@ -384,6 +401,27 @@ def detect_stack(
     names = {tool.name for tool in detected}
     weak = sorted(tool.name for tool in tools if tool.weak and tool.name in names)
     return StackFacts(tools=detected, weak=tuple(weak))
+
+
+def _aside_found(
+    tools: tuple[ToolSignature, ...], python: PythonFacts, notebooks: NotebookFacts, reachability: Reachability
+) -> _Found:
+    """An empty `_Found` knowing which sources lie aside from what the project runs (none when unknown)."""
+    if not reachability.known:
+        return _Found()
+    unreached = [path for path in (*(f.path for f in python.files), *(n.path for n in notebooks.notebooks))
+                 if path not in reachability.files]
+    signatures = [signature for tool in tools for signature in tool.signatures]
+    return _Found(
+        side_code=frozenset(path for path in unreached if _non_production(path)),
+        side_tests=frozenset(path for path in unreached if "test" in roles_of(path)),
+        test_groups=frozenset(gid for gid, signature in enumerate(signatures)
+                              if TESTED_IN_TESTS & set(signature.categories)),
+    )
+
+
+def _non_production(path: str) -> bool:
+    return any(part.lower() in NON_PRODUCTION_DIRS for part in path.split("/")[:-1])
 
 
 @dataclass(frozen=True, slots=True)

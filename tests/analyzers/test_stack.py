@@ -22,6 +22,7 @@ from mlops_audit.analyzers.environment import (
 )
 from mlops_audit.analyzers.notebooks import Notebook, NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts, PythonFile
+from mlops_audit.analyzers.reachability import Reachability
 from mlops_audit.analyzers.stack import (
     CATEGORIES,
     StackFacts,
@@ -86,6 +87,7 @@ def run(
     notebooks: tuple[Notebook, ...] = (),
     environment: EnvironmentFacts | None = None,
     ci: CIFacts | None = None,
+    reachability: Reachability = Reachability(),
 ) -> StackFacts:
     for rel, text in (files or {}).items():
         target = root / rel
@@ -93,7 +95,7 @@ def run(
         target.write_text(text, encoding="utf-8")
     return detect_stack(
         build_inventory(root), PythonFacts(files=sources), NotebookFacts(notebooks=notebooks),
-        environment or EnvironmentFacts(), ci or CIFacts(),
+        environment or EnvironmentFacts(), ci or CIFacts(), reachability,
     )
 
 
@@ -381,6 +383,30 @@ def test_usage_only_in_examples_is_declared(tmp_path: Path) -> None:
     assert tools(run(tmp_path, sources=(example,)))["airflow"].strength == "declared"
     real = source("dags/etl.py", imports=("airflow.DAG",), calls=("airflow.DAG",))
     assert tools(run(tmp_path, sources=(example, real)))["airflow"].strength == "used"
+
+
+def test_unreached_side_code_is_declared_only_when_entrypoints_are_known(tmp_path: Path) -> None:
+    scratch = source("notebooks/old_mlflow.py", imports=("mlflow",), calls=("mlflow.log_metric",))
+    nb = notebook("experiments/tune.ipynb", code(imports=("optuna",), calls=("optuna.create_study",)))
+    library = source("src/churn/tracking.py", imports=("wandb",), calls=("wandb.init",))
+    known = Reachability(files=frozenset({"src/churn/train.py"}), known=True)
+    found = tools(run(tmp_path, sources=(scratch, library), notebooks=(nb,), reachability=known))
+    assert {name: found[name].strength for name in ("mlflow", "optuna", "wandb")} == {
+        "mlflow": "declared", "optuna": "declared", "wandb": "used",  # an unreached library module may be run
+    }
+    unknown = tools(run(tmp_path, sources=(scratch, library), notebooks=(nb,)))
+    assert unknown["mlflow"].strength == unknown["optuna"].strength == "used"
+    reached = Reachability(files=frozenset({"notebooks/old_mlflow.py"}), known=True)
+    assert tools(run(tmp_path, sources=(scratch,), reachability=reached))["mlflow"].strength == "used"
+
+
+def test_unreached_tests_prove_only_testing_and_data_validation_tools(tmp_path: Path) -> None:
+    test = source("tests/test_train.py", imports=("mlflow", "pandera", "hypothesis"),
+                  calls=("mlflow.start_run", "pandera.DataFrameSchema", "hypothesis.given"))
+    known = Reachability(files=frozenset({"src/train.py"}), known=True)
+    found = tools(run(tmp_path, sources=(test,), reachability=known))
+    assert found["mlflow"].strength == "declared"
+    assert found["pandera"].strength == found["hypothesis"].strength == "used"
 
 
 def test_dvc_repro_in_a_ci_workflow_is_a_pipeline(tmp_path: Path) -> None:
