@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import libcst as cst
+
 
 @dataclass(frozen=True, slots=True)
 class Rewrite:
@@ -21,3 +23,14 @@ class Rewrite:
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+
+def parse(source: str) -> cst.Module | None:
+    """The lossless tree of `source`, or None unless Python's compiler accepts it (libcst accepts a little more,
+    such as a bare `*x`, and a codemod must never turn invalid code into different invalid code). Compiling
+    checks the code; nothing is run."""
+    try:
+        compile(source, "<source>", "exec", dont_inherit=True)
+        return cst.parse_module(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, cst.ParserSyntaxError):
+        return None

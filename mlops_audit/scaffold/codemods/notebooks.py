@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from mlops_audit.scaffold.codemods import Rewrite
+from mlops_audit.scaffold.codemods import Rewrite, parse
 
 TRAIN_CALLS = frozenset({"fit", "partial_fit", "fit_generator", "train"})
 EVALUATE_CALLS = re.compile(r"^(predict\w*|score|evaluate|\w+_score|\w+_error|classification_report|confusion_matrix)$")
@@ -78,9 +78,8 @@ def _parse_cell(source: str, notebook_path: str) -> cst.Module | None:
     if lines and lines[0].lstrip().startswith("%%"):
         lines = ["# (notebook cell magic) " + line for line in lines]
     lines = [_shell_as_comment(line) for line in lines]
-    try:
-        module = cst.parse_module("\n".join(lines) + "\n")
-    except cst.ParserSyntaxError:
+    module = parse("\n".join(lines) + "\n")
+    if module is None:
         return None
     return module.visit(_RelativePaths(posixpath.dirname(notebook_path)))
 

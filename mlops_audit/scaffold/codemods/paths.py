@@ -10,7 +10,7 @@ from collections.abc import Collection
 import libcst as cst
 
 from mlops_audit.analyzers.code import ABSOLUTE_PATH
-from mlops_audit.scaffold.codemods import Rewrite
+from mlops_audit.scaffold.codemods import Rewrite, parse
 from mlops_audit.scaffold.codemods.module_top import assigned_names, imported_names, insert_after_imports
 
 PARAMS_NAME = "PARAMS"
@@ -66,9 +66,8 @@ def replace_paths(source: str, taken: Collection[str] = (), known_files: Collect
 
     `taken` are params keys already in use; `known_files` are repository paths, to guess each file's new home.
     """
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+    module = parse(source)
+    if module is None:
         return Rewrite(source)
     transformer = _ReplacePaths(taken, known_files)
     module = module.visit(transformer)

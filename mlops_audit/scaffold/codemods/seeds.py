@@ -6,7 +6,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
-from mlops_audit.scaffold.codemods import Rewrite
+from mlops_audit.scaffold.codemods import Rewrite, parse
 from mlops_audit.scaffold.codemods.module_top import assigned_names, imported_names, insert_after_imports
 
 SEED_NAME = "SEED"
@@ -79,9 +79,8 @@ def _appended(args: list[cst.Arg], new: cst.Arg) -> list[cst.Arg]:
 
 def add_seeds(source: str, seed: int) -> Rewrite:
     """The source with seeded randomness; unchanged when it already is (or does not parse)."""
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
+    module = parse(source)
+    if module is None:
         return Rewrite(source)
     transformer = _AddRandomState()
     module = module.visit(transformer)
