@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
 from mlops_audit.inventory import Inventory, build_inventory
-from mlops_audit.model import Assessment, Evidence
+from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult
 from mlops_audit.packs import load_rules, select_rules
+from mlops_audit.projects import MAX_PROJECTS, find_project_roots, shared_paths
 from mlops_audit.scoring import assess
 from mlops_audit.suppressions import ConfigSuppression, apply_suppressions, scan_inline
+from mlops_audit.templates import as_generated
 
 ML_CATEGORIES = frozenset({"ml_framework", "tracker", "registry", "feature_store"})
 # Manifests of the tools a project is developed, tested or documented with, not the tools it is built on.
@@ -60,11 +62,86 @@ def _product_evidence(evidence: tuple[Evidence, ...], roles: Mapping[str, tuple[
 def run_audit(path: str | Path, options: AuditOptions = AuditOptions(), shown_root: str | None = None) -> Assessment:
     """Audit the repository at `path` as it is in the work tree."""
     inventory = build_inventory(path)
-    return audit_inventory(inventory, options, shown_root if shown_root is not None else str(path))
+    return audit_repository(inventory, options, shown_root if shown_root is not None else str(path))
+
+
+def audit_repository(inventory: Inventory, options: AuditOptions, root: str) -> Assessment:
+    """The whole repository's assessment; in a monorepo (two ML project roots or more below the repository root)
+    every project is assessed on its own folder and the repository-wide files, and the verdict is the project's
+    that reaches further than the whole (a higher level or score; on a tie, a better coverage of the level reached),
+    its evidence paths leading from the repository root."""
+    inventory = as_generated(inventory)  # a project template is judged as the project it generates
+    whole = audit_inventory(inventory, options, root)
+    paths = [f.path for f in inventory.files]
+    found = find_project_roots(paths)
+    if len(found.roots) < 2:
+        return whole
+    shared = shared_paths(paths, found.roots)
+    assessed = []
+    for project in found.roots:
+        view = inventory.subset(project, shared)
+        assessment = audit_inventory(view, _within(options, project), root)
+        assessed.append((project, _from_repository(assessment, view, {entry.source for entry in options.suppress})))
+    results = tuple(ProjectResult(project, a.level, a.score, a.applicable) for project, a in assessed)
+    notes = whole.notes
+    if found.dropped:
+        total = MAX_PROJECTS + found.dropped
+        message = f"holds {total} project roots; only the first {MAX_PROJECTS} by path were assessed one by one"
+        notes = tuple(sorted({*notes, Note(".", message, "projects")}))
+    best, verdict = max(assessed, key=lambda item: _reach(item[1]))
+    if _reach(verdict) > _reach(whole):
+        return replace(verdict, project=best, projects=results, notes=notes)
+    return replace(whole, projects=results, notes=notes)
+
+
+def _reach(assessment: Assessment) -> tuple[float, ...]:
+    """How far an assessment reaches: its level, its score, then (on a tie) its coverage of the level reached."""
+    reached = next((s.coverage for s in assessment.levels if s.level == assessment.level), None)
+    return (assessment.level, assessment.score, reached or 0.0) if assessment.applicable else (-1, 0.0, 0.0)
+
+
+def _within(options: AuditOptions, project: str) -> AuditOptions:
+    """The options for one project's view: configured suppression paths under its folder also match re-rooted."""
+    base = project + "/"
+    suppress = tuple(
+        replace(entry, paths=(*entry.paths, *(p[len(base):] for p in entry.paths if p.startswith(base))))
+        for entry in options.suppress
+    )
+    return replace(options, suppress=suppress)
+
+
+def _from_repository(assessment: Assessment, view: Inventory, configured: set[Evidence]) -> Assessment:
+    """A view's assessment with every evidence path as it is in the repository the view was made from (the
+    configuration's suppression entries are read from the repository, so they stay where they are; notes are the
+    whole repository's)."""
+    move = _mover(view.origin)
+    return replace(
+        assessment,
+        findings=tuple(_moved_finding(finding, move, configured) for finding in assessment.findings),
+        stack=tuple(replace(tool, evidence=tuple(map(move, tool.evidence))) for tool in assessment.stack),
+        dimensions=tuple(replace(row, evidence=tuple(map(move, row.evidence))) for row in assessment.dimensions),
+    )
+
+
+def _mover(origin: Callable[[str], str]) -> Callable[[Evidence], Evidence]:
+    """Moves evidence to its repository path, and a snippet that only repeats the path with it."""
+
+    def move(evidence: Evidence) -> Evidence:
+        path = origin(evidence.path)
+        return replace(evidence, path=path, snippet=path if evidence.snippet == evidence.path else evidence.snippet)
+
+    return move
+
+
+def _moved_finding(finding: Finding, move: Callable[[Evidence], Evidence], configured: set[Evidence]) -> Finding:
+    suppression = finding.suppression
+    if suppression is not None and suppression.source not in configured:
+        suppression = replace(suppression, source=move(suppression.source))
+    return replace(finding, evidence=tuple(map(move, finding.evidence)), suppression=suppression)
 
 
 def audit_inventory(inventory: Inventory, options: AuditOptions, root: str) -> Assessment:
-    """Facts, findings, suppressions and scores for one inventory (a work tree or a git revision)."""
+    """Facts, findings, suppressions and scores for one inventory (a work tree, a git revision, a project's view)."""
     facts = collect_facts(inventory)
     known = load_rules(options.extra_packs, BUILTINS)
     rules = select_rules(known, options.select, options.ignore)
@@ -78,4 +155,5 @@ def audit_inventory(inventory: Inventory, options: AuditOptions, root: str) -> A
         findings=findings,
         stack=facts.stack.tools,
         notes=tuple(sorted({*facts.notes, *malformed, *unused})),
+        git=facts.git,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_audit.audit import AuditOptions, audit_inventory
+from mlops_audit.audit import AuditOptions, audit_repository
 from mlops_audit.inventory import build_inventory_at
 from mlops_audit.model import Assessment, Finding, Outcome
 
@@ -20,7 +20,7 @@ RANKS = {Outcome.PASS: 2, Outcome.PARTIAL: 1, Outcome.FAIL: 0}
 def audit_revision(path: str | Path, ref: str, options: AuditOptions = AuditOptions()) -> Assessment:
     """The assessment of `path` as it is in commit `ref`; `AuditError` when `ref` is not a commit."""
     with build_inventory_at(path, ref) as inventory:
-        return audit_inventory(inventory, options, f"{path}@{ref}")
+        return audit_repository(inventory, options, f"{path}@{ref}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,16 +18,19 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import git
 import pathspec
 
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.model import Note
+
+if TYPE_CHECKING:
+    from mlops_audit.templates import Template
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 # Overrides for every git command: the audited repository's own configuration must not make a read run a program
@@ -108,7 +111,7 @@ def classify(path: str) -> str:
 def roles_of(path: str) -> tuple[str, ...]:
     """Where a file sits in the project: `test` and/or `example` (docs, tutorials, demos)."""
     parts = PurePosixPath(path).parts
-    name = parts[-1]
+    name = parts[-1] if parts else ""
     roles = []
     if (
         any(part in TEST_DIRS for part in parts[:-1])
@@ -227,6 +230,43 @@ class Inventory:
         if note not in self.notes:
             self.notes.append(note)
 
+    def subset(self, prefix: str, shared: Iterable[str] = ()) -> Inventory:
+        """A view of the files under folder `prefix`, re-rooted there, plus the `shared` files at their own paths
+        (a file of the folder wins over a shared one of the same path). Kinds and roles follow the new paths; reads
+        go through this inventory's reader; `origin` maps the view's paths back."""
+        base = prefix.strip("/") + "/"
+        origins = {path: path for path in shared if path in self._by_path}
+        origins.update({f.path[len(base):]: f.path for f in self.files if f.path.startswith(base)})
+        files = [
+            replace(self._by_path[source], path=path, kind=classify(path), roles=roles_of(path))
+            for path, source in origins.items()
+        ]
+        reader = ViewReader(self._reader, base, origins)
+        return Inventory(root=self.root / base, files=files, git_root=self.git_root, reader=reader)
+
+    def origin(self, path: str) -> str:
+        """The path a view's file has in the inventory the view was made from; the path itself otherwise."""
+        return self._reader.origin(path) if isinstance(self._reader, ViewReader) else path
+
+
+class ViewReader:
+    """Reads a view's files from the reader of the inventory it was made from."""
+
+    def __init__(self, source: FileReader, base: str, origins: dict[str, str]) -> None:
+        self._source = source
+        self._base = base
+        self._origins = origins
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        return self._source.read(self.origin(path), limit)
+
+    def close(self) -> None:
+        """The source's owner closes it."""
+
+    def origin(self, path: str) -> str:
+        """A listed path's source; any other path (a file in history) is taken to be under the view's folder."""
+        return self._origins.get(path) or (self._base + path if path not in ("", ".") else self._base.rstrip("/"))
+
 
 class WorkTreeReader:
     """Reads files on disk under `root`, never through a symlink that leads out of it."""
@@ -320,6 +360,54 @@ class GitTreeReader:
                 process.proc.wait()
         except (git.GitError, ValueError, OSError) as error:
             raise Unreadable(f"cannot be read from git: {type(error).__name__}") from None
+
+
+class TemplateReader:
+    """Reads a template's files under the generated project's paths, placeholders replaced by stand-ins.
+
+    `render` is regular-expression substitution only (`templates.render_text`); nothing is evaluated.
+    """
+
+    def __init__(
+        self, inner: FileReader, sources: dict[str, tuple[str, bool]], render: Callable[[str], str]
+    ) -> None:
+        self._inner = inner
+        self._render = render
+        self.sources = sources  # generated path -> (repository path, whether its content is rendered)
+
+    def read(self, path: str, limit: int) -> bytes | None:
+        source = self.sources.get(path)
+        if source is None:
+            return None
+        data = self._inner.read(source[0], limit)
+        if data is None or not source[1] or b"\0" in data[:BINARY_SNIFF_BYTES]:
+            return data
+        return self._render(data.decode("utf-8", errors="replace")).encode("utf-8")
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def template_view(inventory: Inventory, template: Template) -> Inventory:
+    """The project a template generates: the files of its tree re-rooted at the template root, placeholder
+    path components rendered to stand-ins and template suffixes dropped, read through the same bounded reader.
+    The view carries the inventory's notes and one saying the repository is judged as what it generates."""
+    sources: dict[str, tuple[str, bool]] = {}
+    files = []
+    for file in inventory.files:  # sorted, so the first of two files generating one path wins
+        generated = template.generated(file.path)
+        if generated is None or generated[0] in sources:
+            continue
+        sources[generated[0]] = (file.path, generated[1])
+        path = generated[0]
+        files.append(RepoFile(path, file.size, classify(path), roles_of(path), file.tracked))
+    return Inventory(
+        root=inventory.root,
+        files=files,
+        git_root=inventory.git_root,
+        notes=[*inventory.notes, template.note()],
+        reader=TemplateReader(inventory._reader, sources, template.render),
+    )
 
 
 def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:

@@ -172,6 +172,16 @@ class MLTestScore:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectResult:
+    """One ML project of a monorepo, assessed on its own folder and the repository-wide files."""
+
+    root: str  # the project's folder, relative to the repository root
+    level: int
+    score: float
+    applicable: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     root: str
     applicable: bool
@@ -184,3 +194,5 @@ class Assessment:
     notes: tuple[Note, ...] = field(default=())
     dimensions: tuple[Dimension, ...] = field(default=())
     ml_test_score: MLTestScore | None = None
+    projects: tuple[ProjectResult, ...] = field(default=())  # every project of a monorepo, sorted by root
+    project: str | None = None  # the project the verdict comes from, when one reaches further than the whole

@@ -158,6 +158,7 @@ def _context(assessment: Assessment) -> dict[str, Any]:
         "gates": gate_findings(assessment) if assessment.applicable else [],
         "sections": _sections(assessment),
         "stack": sorted(assessment.stack, key=lambda tool: (tool.strength != "used", tool.name)),
+        "projects": sorted(assessment.projects, key=lambda project: project.root),
         "notes": sorted(assessment.notes)[:MAX_NOTES],
         "hidden_notes": max(len(assessment.notes) - MAX_NOTES, 0),
     }

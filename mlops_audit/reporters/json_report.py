@@ -22,6 +22,7 @@ from mlops_audit.model import (
     LevelScore,
     MLTestScore,
     Note,
+    ProjectResult,
     Suppression,
 )
 from mlops_audit.reporters import ordered_counts, outcome_counts, sorted_findings
@@ -57,6 +58,8 @@ def to_dict(assessment: Assessment) -> dict[str, Any]:
         "applicable": assessment.applicable,
         "level": assessment.level,
         "score": round(assessment.score, 2),
+        "project": assessment.project,
+        "projects": [_project(result) for result in sorted(assessment.projects, key=lambda r: r.root)],
         "levels": [_level(score) for score in sorted(assessment.levels, key=lambda s: s.level)],
         "categories": [_category(score) for score in assessment.categories],
         "dimensions": [_dimension(row) for row in assessment.dimensions],
@@ -80,6 +83,10 @@ def _level(score: LevelScore) -> dict[str, Any]:
         "failed_gates": list(score.failed_gates),
         "counts": ordered_counts(score.counts),
     }
+
+
+def _project(result: ProjectResult) -> dict[str, Any]:
+    return {"root": result.root, "level": result.level, "score": round(result.score, 2), "applicable": result.applicable}
 
 
 def _dimension(row: Dimension) -> dict[str, Any]:

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
-from mlops_audit.model import Assessment, DetectedTool, Evidence, Finding, LevelScore, Note, Outcome, clip
+from mlops_audit.model import (
+    Assessment,
+    DetectedTool,
+    Evidence,
+    Finding,
+    LevelScore,
+    Note,
+    Outcome,
+    ProjectResult,
+    clip,
+)
 from mlops_audit.reporters import LEVEL_NAMES, OUTCOME_ORDER, gate_findings, outcome_counts
 from mlops_audit.reporters.anchors import CONTROL, help_uri, problems
 
@@ -18,6 +28,7 @@ FINDINGS_BUDGET = 800_000  # bytes for finding entries; the rest is bounded by t
 MAX_LOCATIONS = 3
 MAX_TOOLS = 40
 MAX_NOTES = 10
+MAX_PROJECTS = 50
 TEXT_LIMIT = 300
 
 # Inline markup is backslash-escaped (outside text never starts a line), HTML characters become entities, and a
@@ -49,7 +60,7 @@ def code(text: str, limit: int = TEXT_LIMIT) -> str:
 
 def render(assessment: Assessment) -> str:
     """The Markdown report, ending with a newline."""
-    blocks = [_header(assessment)]
+    blocks = [_header(assessment), _projects(assessment.projects, assessment.project)]
     if assessment.applicable:
         found = problems(assessment)
         gates = [f for _, group in gate_findings(assessment) for f in group if f in found]
@@ -74,7 +85,22 @@ def _header(assessment: Assessment) -> str:
         title = f"## MLOps maturity: Level {assessment.level} — {name} · score {assessment.score:.2f} / 2.00"
     else:
         title = "## MLOps maturity: not applicable"
-    return f"{title}\n\nRepository {code(assessment.root)}, audited by mlops-audit."
+    origin = f" The verdict comes from project {code(assessment.project)}." if assessment.project is not None else ""
+    return f"{title}\n\nRepository {code(assessment.root)}, audited by mlops-audit.{origin}"
+
+
+def _projects(projects: tuple[ProjectResult, ...], verdict: str | None) -> str:
+    if not projects:
+        return ""
+    rows = [f"### Projects ({len(projects)})", "", "| Project | Level | Score |", "| :-- | --: | --: |"]
+    ordered = sorted(projects, key=lambda p: p.root)
+    for project in ordered[:MAX_PROJECTS]:
+        name = code(project.root, 200) + (" (verdict)" if project.root == verdict else "")
+        level, score = (str(project.level), f"{project.score:.2f}") if project.applicable else ("n/a", "n/a")
+        rows.append(f"| {name} | {level} | {score} |")
+    if len(ordered) > MAX_PROJECTS:
+        rows.append(f"| … {len(ordered) - MAX_PROJECTS} more (see the full report) | | |")
+    return "\n".join(rows)
 
 
 def _levels(assessment: Assessment) -> str:

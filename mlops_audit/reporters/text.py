@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mlops_audit.model import Assessment, DetectedTool, Evidence, Finding, LevelScore, Note, Outcome
+from mlops_audit.model import Assessment, DetectedTool, Evidence, Finding, LevelScore, Note, Outcome, ProjectResult
 from mlops_audit.reporters import (
     LEVEL_NAMES,
     OUTCOME_ORDER,
@@ -25,6 +25,7 @@ WIDTH = 100
 BAR_WIDTH = 20
 MAX_LOCATIONS = 3
 MAX_NOTES = 10
+PROJECT_WIDTH = 50  # project roots are padded to line up, up to this width
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")  # C0, C1, bidi, surrogates
 _CODES = {"pass": "32", "fail": "31", "partial": "33", "dim": "2", "unknown": "36", "bold": "1"}
@@ -62,7 +63,7 @@ class _Paint:
 def render(assessment: Assessment, color: bool) -> str:
     """The report for a terminal; ANSI colour only when `color` is true."""
     paint = _Paint(color)
-    blocks = [_header(assessment, paint)]
+    blocks = [_header(assessment, paint), _projects(assessment.projects, assessment.project, paint)]
     if assessment.applicable:
         shown = gate_findings(assessment)
         blocks += [
@@ -112,6 +113,20 @@ def _header(assessment: Assessment, paint: _Paint) -> list[str]:
         name = LEVEL_NAMES.get(assessment.level, "")
         level = paint(f"Level {assessment.level} — {name}", "bold")
         lines.append(f"{level} · score {assessment.score:.2f} / 2.00")
+    if assessment.project is not None:
+        lines.append(f"verdict from project {_clean(assessment.project)}")
+    return lines
+
+
+def _projects(projects: tuple[ProjectResult, ...], verdict: str | None, paint: _Paint) -> list[str]:
+    if not projects:
+        return []
+    lines = [paint(f"Projects ({len(projects)})", "bold")]
+    width = min(max(len(_clean(p.root)) for p in projects), PROJECT_WIDTH)
+    for project in sorted(projects, key=lambda p: p.root):
+        text = f"Level {project.level} · score {project.score:.2f}" if project.applicable else "no ML code"
+        marker = "  ← verdict" if project.root == verdict else ""
+        lines.append(f"  {_clean(project.root):<{width}}  {text}{marker}")
     return lines
 
 

@@ -24,6 +24,7 @@ from mlops_audit.model import (
     LevelScore,
     Note,
     Outcome,
+    ProjectResult,
     Rule,
 )
 from mlops_audit.testing import make_repo
@@ -175,12 +176,19 @@ def hostile() -> Assessment:
         root=HOSTILE_PATH,
         stack=(DetectedTool("<b>@evil</b>", ("x|y",), "used", ()),),
         notes=(Note(HOSTILE_PATH, HOSTILE_MESSAGE),),
+        projects=(ProjectResult(HOSTILE_PATH, 1, 1.375, True), ProjectResult(HOSTILE_MESSAGE, 0, 0.0, False)),
+        project=HOSTILE_PATH,
     )
 
 
 _texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=30)
 _positions = st.none() | st.integers(min_value=1, max_value=10**6)
 _evidence = st.builds(Evidence, path=_texts, line=_positions, cell=_positions, snippet=st.none() | _texts)
+_projects = st.lists(
+    st.builds(ProjectResult, _texts.filter(bool), st.integers(0, 2), st.floats(0, 2), st.booleans()),
+    max_size=3,
+    unique_by=lambda p: p.root,
+)
 
 
 @st.composite
@@ -206,6 +214,7 @@ def _assessments(draw: st.DrawFn) -> Assessment:
     levels = tuple(
         LevelScore(n, draw(st.none() | st.floats(0, 1)), not gates, gates if n == 2 else (), {}) for n in range(3)
     )
+    projects = tuple(draw(_projects))
     return _assessment(
         findings,
         root=draw(_texts),
@@ -216,6 +225,8 @@ def _assessments(draw: st.DrawFn) -> Assessment:
         stack=tuple(draw(st.lists(st.builds(DetectedTool, _texts, st.lists(_texts).map(tuple),
                                             st.sampled_from(["used", "declared"]), st.just(())), max_size=3))),
         notes=tuple(draw(st.lists(st.builds(Note, _texts, _texts, _texts), max_size=2))),
+        projects=projects,
+        project=draw(st.none() | st.sampled_from([p.root for p in projects] or [None])),
     )
 
 

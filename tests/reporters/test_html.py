@@ -13,7 +13,7 @@ import pytest
 
 from mlops_audit.audit import run_audit
 from mlops_audit.dimensions import dimensions
-from mlops_audit.model import Assessment, Evidence, Outcome, Suppression
+from mlops_audit.model import Assessment, Evidence, Outcome, ProjectResult, Suppression
 from mlops_audit.reporters import html
 from mlops_audit.testing import make_repo
 
@@ -238,3 +238,19 @@ def test_a_suppressed_problem_is_folded_with_the_team_s_reason(
     words = Page(text).plain_text()
     assert "Accepted by the team: <em>we retrain by hand</em> .mlops-audit.toml:4" in words
     assert "<em>" not in text
+
+
+def test_a_monorepo_lists_its_projects_and_names_the_verdict_s(
+    fixture_pages: dict[str, tuple[Assessment, str]],
+) -> None:
+    assessment, single = fixture_pages["level1-dvc-pipeline"]
+    assert "projects-title" not in single
+    projects = (ProjectResult("projects/churn", 1, 1.04, True), ProjectResult("tools/<b>lint</b>", 0, 0.0, False))
+    text = html.render(dataclasses.replace(assessment, projects=projects, project="projects/churn"))
+    page = Page(text)
+    assert page.errors == [] and page.open == []
+    words = page.plain_text()
+    assert "Verdict from project projects/churn" in words
+    assert "Projects This repository holds 2 projects" in words
+    assert "projects/churn ◆ Verdict Level 1 Pipeline 1.04" in words
+    assert "tools/<b>lint</b> No ML code" in words and "<b>lint" not in text

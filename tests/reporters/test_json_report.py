@@ -22,6 +22,7 @@ from mlops_audit.model import (
     LevelScore,
     Note,
     Outcome,
+    ProjectResult,
     Rule,
 )
 from mlops_audit.reporters import json_report
@@ -291,3 +292,23 @@ def test_any_assessment_gives_schema_valid_deterministic_json(
     document = json.loads(text)
     originals = {(f.rule.id, f.message) for f in assessment.findings}
     assert {(f["id"], f["message"]) for f in document["findings"]} == originals
+
+
+def test_monorepo_report_lists_projects_sorted(validator: Draft202012Validator) -> None:
+    projects = (ProjectResult("projects/fraud", 1, 1.3751, True), ProjectResult("projects/churn", 0, 0.0, False))
+    document = assert_valid(validator, json_report.render(make_assessment(projects=projects, project="projects/fraud")))
+    assert document["project"] == "projects/fraud"
+    assert document["projects"] == [
+        {"root": "projects/churn", "level": 0, "score": 0.0, "applicable": False},
+        {"root": "projects/fraud", "level": 1, "score": 1.38, "applicable": True},
+    ]
+    single = assert_valid(validator, json_report.render(make_assessment()))
+    assert (single["project"], single["projects"]) == (None, [])
+
+
+def test_reports_without_the_project_keys_stay_valid(validator: Draft202012Validator) -> None:
+    document = json.loads(json_report.render(make_assessment()))
+    del document["project"], document["projects"]
+    assert not list(validator.iter_errors(document))
+    document["projects"] = [{"root": "", "level": 1, "score": 1.0, "applicable": True}]
+    assert list(validator.iter_errors(document))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_audit.model import Assessment, Evidence, Finding, Note, Outcome
+from mlops_audit.model import Assessment, Evidence, Finding, Note, Outcome, ProjectResult
 from mlops_audit.reporters import markdown
 
 ZWJ = "\u200d"
@@ -115,7 +116,9 @@ def test_hostile_repository_text_is_inert(hostile: Assessment) -> None:
     assert "<script" not in text and "<img" not in text and "<b>" not in text
     assert "](" not in text.replace("\\](", "") and "@octocat" not in text and "@evil" not in text
     assert "\x1b" not in text and "\x00" not in text
-    assert len([line for line in text.splitlines() if line.startswith("|")]) == 5  # the table is intact
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert len(rows) == 9  # the projects (header, rule, 2 rows) and levels (header, rule, 3 rows) tables are intact
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 4 for row in rows)
     for line in text.splitlines():
         assert not line.startswith(("#" + ZWJ, ">", "::", "<script")), line
     text.encode("utf-8")
@@ -144,3 +147,12 @@ def test_output_stays_under_one_mebibyte(make_rule: Callable[..., Any], make_ass
     assert "more (see the full report)" in text
     assert text.endswith("</details>\n")
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_monorepo_projects_table(sample: Assessment) -> None:
+    projects = (ProjectResult("projects/fraud", 1, 1.375, True), ProjectResult("tools/lint", 0, 0.0, False))
+    text = markdown.render(replace(sample, projects=projects, project="projects/fraud"))
+    assert "The verdict comes from project <code>projects/fraud</code>." in text
+    assert "| Project | Level | Score |\n| :-- | --: | --: |\n" in text
+    assert "| <code>projects/fraud</code> (verdict) | 1 | 1.38 |\n| <code>tools/lint</code> | n/a | n/a |" in text
+    assert "Projects" not in markdown.render(sample)

@@ -17,6 +17,7 @@ from mlops_audit.model import (
     LevelScore,
     Note,
     Outcome,
+    ProjectResult,
     Rule,
 )
 from mlops_audit.reporters import text
@@ -261,3 +262,26 @@ def test_any_assessment_renders_plain_text(
     plain = render(assessment)
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]", plain)
     assert ANSI.sub("", render(assessment, color=True)) == plain
+
+
+PROJECTS = (
+    ProjectResult("projects/fraud", 1, 1.375, True),
+    ProjectResult("projects/churn", 0, 0.25, True),
+    ProjectResult("tools/lint", 0, 0.0, False),
+)
+
+
+def test_monorepo_names_the_verdict_s_project_and_lists_every_project() -> None:
+    lines = render(make_assessment(level1_findings(), projects=PROJECTS, project="projects/fraud")).splitlines()
+    assert lines[2] == "verdict from project projects/fraud"
+    start = lines.index("Projects (3)")
+    assert lines[start + 1:start + 4] == [
+        "  projects/churn  Level 0 · score 0.25",
+        "  projects/fraud  Level 1 · score 1.38  ← verdict",
+        "  tools/lint      no ML code",
+    ]
+
+
+def test_a_single_project_has_no_projects_block() -> None:
+    output = render(make_assessment(level1_findings()))
+    assert "Projects" not in output and "verdict from project" not in output
