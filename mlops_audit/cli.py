@@ -15,16 +15,16 @@ import click
 from mlops_audit import __version__
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.baseline import new_findings
-from mlops_audit.diff_gate import audit_revision, compare, delta_lowers_maturity, render_delta
 from mlops_audit.baseline import write_baseline as write_baseline_file
 from mlops_audit.checks import BUILTINS
 from mlops_audit.config import Config, load_config
+from mlops_audit.diff_gate import audit_revision, compare, delta_lowers_maturity, render_delta
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.explain import explain, rules_json, rules_table
 from mlops_audit.init_config import init_config
 from mlops_audit.lint import lint, render_lint
-from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.outputs import FORMATS, plan_outputs, render
+from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.quality_gate import SEVERITIES, gate_failures
 from mlops_audit.reporters.text import summary
 from mlops_audit.scaffold.command import scaffold as run_scaffold
