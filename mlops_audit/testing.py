@@ -1,4 +1,5 @@
-"""Helpers to test rules: write an example file tree as a real repository and judge one rule on it."""
+"""Helpers for tests: write an example file tree as a real repository and judge one rule on it; build rules and
+assessments by hand."""
 
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ from mlops_audit.analyzers.stack import StackFacts
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
 from mlops_audit.inventory import build_inventory
-from mlops_audit.model import Finding, Rule
+from mlops_audit.model import (
+    Assessment,
+    CategoryScore,
+    DetectedTool,
+    Evidence,
+    Finding,
+    LevelScore,
+    Note,
+    Rule,
+)
 
 LFS_POINTER = (
     "version https://git-lfs.github.com/spec/v1\n"
@@ -86,3 +96,55 @@ def make_facts(**records: Any) -> Facts:
         reachability=Reachability(),
     )
     return dataclasses.replace(empty, **records)
+
+
+def make_rule(rule_id: str, **changes: Any) -> Rule:
+    """A builtin rule with placeholder text, its level and category read from `rule_id` (`L1-PIPE-01`)."""
+    prefix, category = rule_id.split("-")[:2]
+    fields: dict[str, Any] = {
+        "id": rule_id,
+        "slug": f"{category.lower()}-rule-{rule_id[-2:]}",
+        "title": f"Title of {rule_id}",
+        "level": int(prefix[1:]) if prefix[1:].isdigit() else None,
+        "category": category,
+        "weight": 1.0,
+        "gate": False,
+        "gate_group": None,
+        "confidence": "A",
+        "rationale": f"Why {rule_id} matters.",
+        "source": "Google Cloud, MLOps levels",
+        "check": None,
+        "partial": None,
+        "applies": None,
+        "messages": {},
+        "remediation": f"Fix {rule_id}.",
+        "scaffold": None,
+        "docs": None,
+        "examples": {},
+        "pack": "builtin",
+    }
+    return Rule(**(fields | changes))
+
+
+def make_assessment(findings: tuple[Finding, ...] = (), **changes: Any) -> Assessment:
+    """A Level-1 assessment of `churn-model` holding `findings`: a Level-2 gate and group failed, one note."""
+    counts = {"pass": 1, "partial": 0, "fail": 1, "not_applicable": 0, "unknown": 0}
+    fields: dict[str, Any] = {
+        "root": "churn-model",
+        "applicable": True,
+        "level": 1,
+        "score": 1.375,
+        "levels": (
+            LevelScore(0, 1.0, True, (), counts),
+            LevelScore(1, 0.8125, True, (), counts),
+            LevelScore(2, 0.375, False, ("L2-CI-01", "validated-promotion"), counts),
+        ),
+        "categories": (CategoryScore("CI", "CI/CD", 0.5, counts),),
+        "stack": (
+            DetectedTool("mlflow", ("tracker", "registry"), "used", (Evidence("src/train.py", 3),)),
+            DetectedTool("wandb", ("tracker",), "declared", ()),
+        ),
+        "findings": findings,
+        "notes": (Note("notebooks/broken.ipynb", "not valid JSON"),),
+    }
+    return Assessment(**(fields | changes))

@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 
 from mlops_audit.ml_test_score import TESTS, band, ml_test_score
 from mlops_audit.model import Finding, Outcome
-from tests.test_scoring import rule
+from mlops_audit.testing import make_rule
 
 
 def findings(outcomes: dict[str, Outcome]) -> list[Finding]:
-    return [Finding(rule(rule_id, 1), outcome, "") for rule_id, outcome in outcomes.items()]
+    return [Finding(make_rule(rule_id, level=1), outcome, "") for rule_id, outcome in outcomes.items()]
 
 
 def test_existing_check_is_half_and_automated_check_is_one() -> None:

@@ -9,14 +9,11 @@ from hypothesis import strategies as st
 
 from mlops_audit.model import Evidence, Finding, Outcome, Rule, Suppression
 from mlops_audit.scoring import assess, coverage, failed_gates
+from mlops_audit.testing import make_rule
 
 
 def rule(rule_id: str, level: int | None, gate: bool = False, group: str | None = None, weight: float = 1) -> Rule:
-    return Rule(
-        id=rule_id, slug=rule_id.lower(), title=rule_id, level=level, category="PIPE", weight=weight, gate=gate,
-        gate_group=group, confidence="A", rationale="", source="", check={"true": {}}, partial=None, applies=None,
-        messages={}, remediation="", scaffold=None, docs=None, examples={}, pack="test.yaml",
-    )
+    return make_rule(rule_id, level=level, category="PIPE", weight=weight, gate=gate, gate_group=group)
 
 
 RULES = [

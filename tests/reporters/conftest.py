@@ -9,7 +9,6 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -17,7 +16,6 @@ from hypothesis import strategies as st
 from mlops_audit.audit import run_audit
 from mlops_audit.model import (
     Assessment,
-    CategoryScore,
     DetectedTool,
     Evidence,
     Finding,
@@ -27,7 +25,7 @@ from mlops_audit.model import (
     ProjectResult,
     Rule,
 )
-from mlops_audit.testing import make_repo
+from mlops_audit.testing import make_assessment, make_repo, make_rule
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FIXTURE_NAMES = ("level0-notebook-churn", "level1-dvc-pipeline", "level2-cicd-platform")
@@ -75,91 +73,39 @@ def golden() -> Callable[[str, str, str], None]:
     return check
 
 
-def _rule(rule_id: str, **changes: Any) -> Rule:
-    prefix, category = rule_id.split("-")[:2]
-    defaults: dict[str, Any] = {
-        "id": rule_id,
-        "slug": f"{category.lower()}-rule-{rule_id[-2:]}",
-        "title": f"Title of {rule_id}",
-        "level": None if prefix == "ANY" else int(prefix[1]),
-        "category": category,
-        "weight": 1.0,
-        "gate": False,
-        "gate_group": None,
-        "confidence": "A",
-        "rationale": f"Why {rule_id} matters.",
-        "source": "Google Cloud, MLOps levels",
-        "check": None,
-        "partial": None,
-        "applies": None,
-        "messages": {},
-        "remediation": f"Fix {rule_id}.",
-        "scaffold": None,
-        "docs": None,
-        "examples": {},
-        "pack": "builtin",
-    }
-    defaults.update(changes)
-    return Rule(**defaults)
-
-
-def _assessment(findings: tuple[Finding, ...] = (), **changes: Any) -> Assessment:
-    counts = {"pass": 1, "partial": 0, "fail": 1, "not_applicable": 0, "unknown": 0}
-    defaults: dict[str, Any] = {
-        "root": "churn-model",
-        "applicable": True,
-        "level": 1,
-        "score": 1.375,
-        "levels": (
-            LevelScore(0, 1.0, True, (), counts),
-            LevelScore(1, 0.8125, True, (), counts),
-            LevelScore(2, 0.375, False, ("L2-CI-01", "validated-promotion"), counts),
-        ),
-        "categories": (CategoryScore("CI", "CI/CD", 0.5, counts),),
-        "stack": (
-            DetectedTool("mlflow", ("tracker", "registry"), "used", (Evidence("src/train.py", 3),)),
-            DetectedTool("wandb", ("tracker",), "declared", ()),
-        ),
-        "findings": findings,
-        "notes": (Note("notebooks/broken.ipynb", "not valid JSON"),),
-    }
-    defaults.update(changes)
-    return Assessment(**defaults)
-
-
 def _sample_findings() -> tuple[Finding, ...]:
     """One finding of each kind the formats tell apart."""
     return (
-        Finding(_rule("L2-CI-01", gate=True, weight=3.0, docs="https://example.org/ci"), Outcome.FAIL,
+        Finding(make_rule("L2-CI-01", gate=True, weight=3.0, docs="https://example.org/ci"), Outcome.FAIL,
                 "No workflow runs tests on pull requests.", (Evidence(".github/workflows/ci.yml", 3, None, "on: push"),
                                                              Evidence("Makefile", 7, None, "test:"))),
-        Finding(_rule("L2-MV-03", gate=True, weight=3.0, gate_group="validated-promotion"), Outcome.PARTIAL,
+        Finding(make_rule("L2-MV-03", gate=True, weight=3.0, gate_group="validated-promotion"), Outcome.PARTIAL,
                 "Comparison runs but does not block.", (Evidence("src/promote.py", 12, None, "compare()"),)),
-        Finding(_rule("L1-EXP-02"), Outcome.FAIL, "Tracking goes to a local folder."),
-        Finding(_rule("L0-NB-04"), Outcome.PARTIAL, "One notebook installs packages.",
+        Finding(make_rule("L1-EXP-02"), Outcome.FAIL, "Tracking goes to a local folder."),
+        Finding(make_rule("L0-NB-04"), Outcome.PARTIAL, "One notebook installs packages.",
                 (Evidence("train.ipynb", 1, 4, "!pip install xgboost"),)),
-        Finding(_rule("ANY-DOC-04", weight=0.5), Outcome.FAIL, "No CODEOWNERS file."),
-        Finding(_rule("L1-PIPE-01", gate=True, weight=3.0), Outcome.PASS, "Pipeline in dvc.yaml.",
+        Finding(make_rule("ANY-DOC-04", weight=0.5), Outcome.FAIL, "No CODEOWNERS file."),
+        Finding(make_rule("L1-PIPE-01", gate=True, weight=3.0), Outcome.PASS, "Pipeline in dvc.yaml.",
                 (Evidence("dvc.yaml", 1),)),
-        Finding(_rule("L2-MON-02"), Outcome.NOT_APPLICABLE, "No serving code."),
-        Finding(_rule("ANY-SEC-01"), Outcome.UNKNOWN, "Could not read the history."),
+        Finding(make_rule("L2-MON-02"), Outcome.NOT_APPLICABLE, "No serving code."),
+        Finding(make_rule("ANY-SEC-01"), Outcome.UNKNOWN, "Could not read the history."),
     )
 
 
-@pytest.fixture(scope="session")
-def make_rule() -> Callable[..., Rule]:
-    return _rule
+@pytest.fixture(name="make_rule", scope="session")
+def rule_factory() -> Callable[..., Rule]:
+    return make_rule
 
 
-@pytest.fixture(scope="session")
-def make_assessment() -> Callable[..., Assessment]:
-    return _assessment
+@pytest.fixture(name="make_assessment", scope="session")
+def assessment_factory() -> Callable[..., Assessment]:
+    return make_assessment
 
 
 @pytest.fixture(scope="session")
 def sample() -> Assessment:
     """A Level-1 assessment with a failed gate, a partial gated group member, notebook and repository findings."""
-    return _assessment(_sample_findings())
+    return make_assessment(_sample_findings())
 
 
 @pytest.fixture(scope="session")
@@ -167,11 +113,11 @@ def hostile() -> Assessment:
     """Injection payloads in every piece of repository text."""
     evidence = (Evidence(HOSTILE_PATH, 2, None, HOSTILE_SNIPPET), Evidence(HOSTILE_PATH, None, 3, HOSTILE_SNIPPET))
     findings = (
-        Finding(_rule("L2-CI-01", gate=True, weight=3.0, title="Title <b>`|`</b> @team"), Outcome.FAIL,
+        Finding(make_rule("L2-CI-01", gate=True, weight=3.0, title="Title <b>`|`</b> @team"), Outcome.FAIL,
                 HOSTILE_MESSAGE, evidence),
-        Finding(_rule("L1-EXP-02"), Outcome.PARTIAL, HOSTILE_MESSAGE, evidence[1:]),
+        Finding(make_rule("L1-EXP-02"), Outcome.PARTIAL, HOSTILE_MESSAGE, evidence[1:]),
     )
-    return _assessment(
+    return make_assessment(
         findings,
         root=HOSTILE_PATH,
         stack=(DetectedTool("<b>@evil</b>", ("x|y",), "used", ()),),
@@ -194,7 +140,7 @@ _projects = st.lists(
 @st.composite
 def _findings(draw: st.DrawFn) -> Finding:
     level = draw(st.sampled_from(["L0", "L1", "L2", "ANY"]))
-    rule = _rule(
+    rule = make_rule(
         f"{level}-{draw(st.sampled_from(['PIPE', 'CI', 'NB']))}-{draw(st.integers(1, 99)):02d}",
         title=draw(_texts),
         weight=draw(st.floats(min_value=0.1, max_value=10)),
@@ -215,7 +161,7 @@ def _assessments(draw: st.DrawFn) -> Assessment:
         LevelScore(n, draw(st.none() | st.floats(0, 1)), not gates, gates if n == 2 else (), {}) for n in range(3)
     )
     projects = tuple(draw(_projects))
-    return _assessment(
+    return make_assessment(
         findings,
         root=draw(_texts),
         applicable=draw(st.booleans()),

@@ -23,69 +23,39 @@ from mlops_audit.model import (
     Note,
     Outcome,
     ProjectResult,
-    Rule,
 )
 from mlops_audit.reporters import json_report
+from mlops_audit.testing import make_assessment, make_rule
 
 COUNTS = {"pass": 1, "partial": 0, "fail": 1, "not_applicable": 0, "unknown": 0}
 
 
-def make_rule(rule_id: str = "L1-PIPE-01", **changes: Any) -> Rule:
-    level = rule_id.split("-")[0]
-    defaults: dict[str, Any] = {
-        "id": rule_id,
-        "slug": rule_id.lower(),
-        "title": f"Title of {rule_id}",
-        "level": None if level == "ANY" else int(level[1]),
-        "category": rule_id.split("-")[1],
-        "weight": 3.0,
-        "gate": False,
-        "gate_group": None,
-        "confidence": "A",
-        "rationale": "Why it matters.",
-        "source": "Google Cloud, MLOps levels",
-        "check": {"file": "dvc.yaml"},
-        "partial": None,
-        "applies": None,
-        "messages": {},
-        "remediation": "Add a dvc.yaml with train and evaluate stages.",
-        "scaffold": None,
-        "docs": None,
-        "examples": {},
-        "pack": "builtin",
-    }
-    defaults.update(changes)
-    return Rule(**defaults)
+REMEDIATION = "Add a dvc.yaml with train and evaluate stages."
+PROJECT = {
+    "root": "projects/churn-model",
+    "levels": (
+        LevelScore(0, 1.0, True, (), COUNTS),
+        LevelScore(1, 0.8125, True, (), COUNTS),
+        LevelScore(2, 0.375, False, ("L2-CI-01",), COUNTS),
+    ),
+    "categories": (CategoryScore("PIPE", "pipeline", 2 / 3, COUNTS),),
+    "stack": (
+        DetectedTool("mlflow", ("tracker", "registry"), "used", (Evidence("src/train.py", 3),)),
+        DetectedTool("dvc", ("data_versioning",), "declared", ()),
+    ),
+}
 
 
-def make_assessment(findings: tuple[Finding, ...] = (), **changes: Any) -> Assessment:
-    defaults: dict[str, Any] = {
-        "root": "projects/churn-model",
-        "applicable": True,
-        "level": 1,
-        "score": 1.375,
-        "levels": (
-            LevelScore(0, 1.0, True, (), COUNTS),
-            LevelScore(1, 0.8125, True, (), COUNTS),
-            LevelScore(2, 0.375, False, ("L2-CI-01",), COUNTS),
-        ),
-        "categories": (CategoryScore("PIPE", "pipeline", 2 / 3, COUNTS),),
-        "stack": (
-            DetectedTool("mlflow", ("tracker", "registry"), "used", (Evidence("src/train.py", 3),)),
-            DetectedTool("dvc", ("data_versioning",), "declared", ()),
-        ),
-        "findings": findings,
-        "notes": (Note("notebooks/broken.ipynb", "not valid JSON"),),
-    }
-    defaults.update(changes)
-    return Assessment(**defaults)
+def project_assessment(findings: tuple[Finding, ...] = (), **changes: Any) -> Assessment:
+    """The shared assessment, of a project under `projects/` with a pipeline category and dvc declared."""
+    return make_assessment(findings, **(PROJECT | changes))
 
 
 def sample_findings() -> tuple[Finding, ...]:
     return (
         Finding(make_rule("ANY-SEC-01"), Outcome.PASS, "No secrets found."),
         Finding(
-            make_rule("L2-CI-01", gate=True, docs="https://example.org/ci"),
+            make_rule("L2-CI-01", gate=True, docs="https://example.org/ci", remediation=REMEDIATION),
             Outcome.FAIL,
             "No workflow runs tests on pull requests.",
             (Evidence(".github/workflows/ci.yml", 3, None, "on: push"),),
@@ -130,7 +100,7 @@ def test_schema_path_prefers_the_packaged_copy(tmp_path: Path, monkeypatch: pyte
 
 
 def test_report_validates_and_carries_the_assessment(validator: Draft202012Validator) -> None:
-    document = assert_valid(validator, json_report.render(make_assessment(sample_findings())))
+    document = assert_valid(validator, json_report.render(project_assessment(sample_findings())))
     assert document["schema_version"] == "1.0"
     assert document["tool"] == {"name": "mlops-audit", "version": mlops_audit.__version__}
     assert document["root"] == "projects/churn-model"
@@ -147,7 +117,7 @@ def test_report_validates_and_carries_the_assessment(validator: Draft202012Valid
 
 
 def test_findings_sorted_by_level_then_id_with_full_detail(validator: Draft202012Validator) -> None:
-    document = assert_valid(validator, json_report.render(make_assessment(sample_findings())))
+    document = assert_valid(validator, json_report.render(project_assessment(sample_findings())))
     ids = [finding["id"] for finding in document["findings"]]
     assert ids == ["L0-ENV-01", "L0-NB-01", "L1-MON-01", "L1-PIPE-01", "L2-CI-01", "ANY-SEC-01"]
     levels = [finding["level"] for finding in document["findings"]]
@@ -163,12 +133,12 @@ def test_findings_sorted_by_level_then_id_with_full_detail(validator: Draft20201
 
 def test_render_is_deterministic_and_ends_with_newline() -> None:
     findings = sample_findings()
-    first = json_report.render(make_assessment(findings))
-    shuffled = make_assessment(
+    first = json_report.render(project_assessment(findings))
+    shuffled = project_assessment(
         tuple(reversed(findings)),
-        stack=tuple(reversed(make_assessment().stack)),
+        stack=tuple(reversed(project_assessment().stack)),
     )
-    assert first == json_report.render(make_assessment(findings))
+    assert first == json_report.render(project_assessment(findings))
     assert first == json_report.render(shuffled)
     assert first.endswith("}\n") and not first.endswith("\n\n")
     assert '\n  "schema_version": "1.0",' in first  # indented by 2
@@ -177,8 +147,8 @@ def test_render_is_deterministic_and_ends_with_newline() -> None:
 def test_hostile_snippet_round_trips(validator: Draft202012Validator) -> None:
     snippet = 'x = "quoted" \\ path\nnext line\t</script><!-- é ☃ 模型 \x1b[31m'
     where = (Evidence("a b/ü.py", 1, None, snippet),)
-    finding = Finding(make_rule(), Outcome.FAIL, 'message with "quotes"', where)
-    text = json_report.render(make_assessment((finding,)))
+    finding = Finding(make_rule("L1-PIPE-01"), Outcome.FAIL, 'message with "quotes"', where)
+    text = json_report.render(project_assessment((finding,)))
     document = assert_valid(validator, text)
     assert document["findings"][0]["evidence"][0]["snippet"] == snippet
     assert document["findings"][0]["message"] == 'message with "quotes"'
@@ -188,15 +158,15 @@ def test_hostile_snippet_round_trips(validator: Draft202012Validator) -> None:
 
 def test_lone_surrogate_survives_utf8_output() -> None:
     snippet = "bad byte \udc80 here \\"
-    finding = Finding(make_rule(), Outcome.FAIL, "m", (Evidence("a.py", None, None, snippet),))
-    text = json_report.render(make_assessment((finding,)))
+    finding = Finding(make_rule("L1-PIPE-01"), Outcome.FAIL, "m", (Evidence("a.py", None, None, snippet),))
+    text = json_report.render(project_assessment((finding,)))
     text.encode("utf-8")  # writable as UTF-8
     assert json.loads(text)["findings"][0]["evidence"][0]["snippet"] == snippet
 
 
 def test_not_applicable_report(validator: Draft202012Validator) -> None:
     levels = tuple(LevelScore(n, None, n == 0, (), dict.fromkeys(COUNTS, 0)) for n in range(3))
-    assessment = make_assessment((), applicable=False, level=0, score=0.0, levels=levels, categories=(), stack=())
+    assessment = project_assessment((), applicable=False, level=0, score=0.0, levels=levels, categories=(), stack=())
     document = assert_valid(validator, json_report.render(assessment))
     assert document["applicable"] is False
     assert [level["coverage"] for level in document["levels"]] == [None, None, None]
@@ -206,7 +176,7 @@ def test_not_applicable_report(validator: Draft202012Validator) -> None:
 
 def test_counts_keep_outcome_order_and_extra_keys(validator: Draft202012Validator) -> None:
     counts = {Outcome.FAIL: 2, "pass": 1, "suppressed": 3}
-    assessment = make_assessment(levels=(LevelScore(0, 0.5, False, ("L0-VCS-01",), counts),))
+    assessment = project_assessment(levels=(LevelScore(0, 0.5, False, ("L0-VCS-01",), counts),))
     document = assert_valid(validator, json_report.render(assessment))
     assert list(document["levels"][0]["counts"].items()) == [
         ("pass", 1), ("partial", 0), ("fail", 2), ("not_applicable", 0), ("unknown", 0), ("suppressed", 3)
@@ -214,7 +184,7 @@ def test_counts_keep_outcome_order_and_extra_keys(validator: Draft202012Validato
 
 
 def test_schema_rejects_unknown_keys_and_outcomes(validator: Draft202012Validator) -> None:
-    document = json_report.to_dict(make_assessment(sample_findings()))
+    document = json_report.to_dict(project_assessment(sample_findings()))
     assert validator.is_valid(document)
     assert not validator.is_valid({**document, "generated_at": "2024-01-01"})
     broken = json.loads(json.dumps(document))
@@ -296,18 +266,19 @@ def test_any_assessment_gives_schema_valid_deterministic_json(
 
 def test_monorepo_report_lists_projects_sorted(validator: Draft202012Validator) -> None:
     projects = (ProjectResult("projects/fraud", 1, 1.3751, True), ProjectResult("projects/churn", 0, 0.0, False))
-    document = assert_valid(validator, json_report.render(make_assessment(projects=projects, project="projects/fraud")))
+    assessment = project_assessment(projects=projects, project="projects/fraud")
+    document = assert_valid(validator, json_report.render(assessment))
     assert document["project"] == "projects/fraud"
     assert document["projects"] == [
         {"root": "projects/churn", "level": 0, "score": 0.0, "applicable": False},
         {"root": "projects/fraud", "level": 1, "score": 1.38, "applicable": True},
     ]
-    single = assert_valid(validator, json_report.render(make_assessment()))
+    single = assert_valid(validator, json_report.render(project_assessment()))
     assert (single["project"], single["projects"]) == (None, [])
 
 
 def test_reports_without_the_project_keys_stay_valid(validator: Draft202012Validator) -> None:
-    document = json.loads(json_report.render(make_assessment()))
+    document = json.loads(json_report.render(project_assessment()))
     del document["project"], document["projects"]
     assert not list(validator.iter_errors(document))
     document["projects"] = [{"root": "", "level": 1, "score": 1.0, "applicable": True}]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlops_audit.model import (
     Assessment,
-    CategoryScore,
     DetectedTool,
     Evidence,
     Finding,
@@ -18,9 +16,9 @@ from mlops_audit.model import (
     Note,
     Outcome,
     ProjectResult,
-    Rule,
 )
 from mlops_audit.reporters import text
+from mlops_audit.testing import make_assessment, make_rule
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LONG_REMEDIATION = (
@@ -30,34 +28,6 @@ LONG_REMEDIATION = (
 )
 
 
-def make_rule(rule_id: str, **changes: Any) -> Rule:
-    level = rule_id.split("-")[0]
-    defaults: dict[str, Any] = {
-        "id": rule_id,
-        "slug": rule_id.lower(),
-        "title": f"Title of {rule_id}",
-        "level": None if level == "ANY" else int(level[1]),
-        "category": rule_id.split("-")[1],
-        "weight": 1.0,
-        "gate": False,
-        "gate_group": None,
-        "confidence": "A",
-        "rationale": "",
-        "source": "",
-        "check": None,
-        "partial": None,
-        "applies": None,
-        "messages": {},
-        "remediation": f"Fix {rule_id}.",
-        "scaffold": None,
-        "docs": None,
-        "examples": {},
-        "pack": "builtin",
-    }
-    defaults.update(changes)
-    return Rule(**defaults)
-
-
 def level_scores(
     *coverages: float | None, failed: dict[int, tuple[str, ...]] | None = None
 ) -> tuple[LevelScore, ...]:
@@ -65,26 +35,6 @@ def level_scores(
     return tuple(
         LevelScore(n, coverage, not failed.get(n), failed.get(n, ()), {}) for n, coverage in enumerate(coverages)
     )
-
-
-def make_assessment(findings: tuple[Finding, ...] = (), **changes: Any) -> Assessment:
-    defaults: dict[str, Any] = {
-        "root": "churn-model",
-        "applicable": True,
-        "level": 1,
-        "score": 1.375,
-        "levels": level_scores(1.0, 0.8, 0.375, failed={2: ("L2-CI-01",)}),
-        "categories": (CategoryScore("CI", "CI/CD", 0.5, {}),),
-        "stack": (
-            DetectedTool("mlflow", ("tracker",), "used", ()),
-            DetectedTool("dvc", ("data_versioning",), "used", ()),
-            DetectedTool("wandb", ("tracker",), "declared", ()),
-        ),
-        "findings": findings,
-        "notes": (),
-    }
-    defaults.update(changes)
-    return Assessment(**defaults)
 
 
 def level1_findings() -> tuple[Finding, ...]:
@@ -129,7 +79,8 @@ def test_level_bars_show_coverage_and_gates() -> None:
 
 
 def test_failed_gates_show_message_evidence_and_next_step() -> None:
-    output = render(make_assessment(level1_findings()))
+    levels = level_scores(1.0, 0.8, 0.375, failed={2: ("L2-CI-01",)})
+    output = render(make_assessment(level1_findings(), levels=levels))
     block = output.split("Failed gates for Level 2 — CI/CD pipeline automation\n")[1].split("\n\n")[0]
     lines = block.splitlines()
     assert lines[0] == "  ✗ L2-CI-01  CI runs tests on pull requests"
@@ -184,7 +135,12 @@ def test_long_titles_are_clipped_to_the_width() -> None:
 
 def test_counts_stack_and_notes_close_the_report() -> None:
     notes = (Note("data/b.csv", "too large", "too_large"), Note("nb/a.ipynb", "not valid JSON"))
-    output = render(make_assessment(level1_findings(), notes=notes))
+    stack = (
+        DetectedTool("mlflow", ("tracker",), "used", ()),
+        DetectedTool("dvc", ("data_versioning",), "used", ()),
+        DetectedTool("wandb", ("tracker",), "declared", ()),
+    )
+    output = render(make_assessment(level1_findings(), stack=stack, notes=notes))
     tail = output.split("Other findings to improve")[1].split("\n\n")[1:]
     assert tail[0] == "Rules: 1 passed · 1 partial · 2 failed · 1 n/a · 1 unknown"
     assert tail[1] == "Stack (used): dvc (data_versioning), mlflow (tracker)\nStack (declared): wandb (tracker)"
