@@ -1,4 +1,5 @@
-"""Facts about data and model versioning: DVC, git-lfs and other tools, and data or model files committed."""
+"""Facts about data and model versioning: DVC, git-lfs, Kedro versioned datasets and other tools, and data or
+model files committed."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ class DataFacts:
     artifacts: tuple[ArtifactFile, ...] = ()  # data and model files in the tree
     errors: tuple[Evidence, ...] = ()  # files that would not parse (snippet = the problem)
     dvc_outputs: tuple[str, ...] = ()  # repository-relative paths DVC versions (`.dvc` outs and stage outputs)
+    # Kedro catalog entries with `versioned: true` (snippet = "kedro versioned dataset: <name>")
+    versioned_datasets: tuple[Evidence, ...] = ()
 
 
 def analyze_data(inventory: Inventory) -> DataFacts:
@@ -81,6 +84,7 @@ def analyze_data(inventory: Inventory) -> DataFacts:
         stages.extend(file_stages)
         registered.extend(file_artifacts)
         outputs.update(_stage_outputs(path, file_stages))
+    versioned = _kedro_versioned(inventory, errors)
     return DataFacts(
         dvc_config=config_path,
         dvc_remotes=remotes,
@@ -96,6 +100,7 @@ def analyze_data(inventory: Inventory) -> DataFacts:
         artifacts=tuple(_artifacts(inventory, outputs)),
         errors=tuple(sorted(errors, key=_by_place)),
         dvc_outputs=tuple(sorted(outputs)),
+        versioned_datasets=tuple(versioned),
     )
 
 
@@ -325,6 +330,35 @@ def _is_pachyderm_spec(inventory: Inventory, file: RepoFile) -> bool:
         and "name" in data["pipeline"]
         and "input" in data
     )
+
+
+# --- Kedro data catalogs ------------------------------------------------------------------------------------
+
+
+def _is_kedro_catalog(path: str) -> bool:
+    """`conf/<env>/catalog*.yml` or a YAML file in a `catalog*` folder under `conf/` (Kedro's config patterns)."""
+    parts = path.split("/")
+    if "conf" not in parts[:-1] or not parts[-1].endswith((".yml", ".yaml")):
+        return False
+    below_conf = parts[parts.index("conf") + 1 :]
+    return any(part.startswith("catalog") for part in below_conf)
+
+
+def _kedro_versioned(inventory: Inventory, errors: list[Evidence]) -> list[Evidence]:
+    """Catalog entries whose body is a mapping with `versioned: true`; `_`-prefixed keys are YAML templates."""
+    found: list[Evidence] = []
+    for file in inventory.files:
+        if not _is_kedro_catalog(file.path):
+            continue
+        data, node = _read_yaml(inventory, file.path, errors)
+        if not isinstance(data, dict):
+            continue
+        lines = _key_lines(node)
+        for name, body in data.items():
+            if isinstance(body, dict) and body.get("versioned") is True and not str(name).startswith("_"):
+                snippet = clip(f"kedro versioned dataset: {name}")
+                found.append(Evidence(file.path, lines.get(str(name)), snippet=snippet))
+    return sorted(found, key=_by_place)
 
 
 # --- data and model files ------------------------------------------------------------------------------------

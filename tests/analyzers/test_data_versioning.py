@@ -242,8 +242,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @given(st.one_of(st.text(), st.lists(st.sampled_from(YAML_PIECES)).map("\n".join)))
 def test_arbitrary_dvc_files_never_raise(scratch: Path, text: str) -> None:
     content = text.encode("utf-8", "replace")
-    for name in ("dvc.yaml", "x.dvc", ".dvc/config", ".gitattributes"):
-        (scratch / name).parent.mkdir(exist_ok=True)
+    for name in ("dvc.yaml", "x.dvc", ".dvc/config", ".gitattributes", "conf/base/catalog.yml"):
+        (scratch / name).parent.mkdir(parents=True, exist_ok=True)
         (scratch / name).write_bytes(content)
     assert isinstance(data_facts(scratch), DataFacts)
 
@@ -259,3 +259,71 @@ def test_pointer_dvc_file_with_wdir(tmp_path: Path) -> None:
     )
     facts = data_facts(tmp_path)
     assert facts.artifacts[0].dvc_tracked
+
+
+KEDRO_CATALOG = """\
+_csv: &csv
+  type: pandas.CSVDataSet
+  versioned: true
+
+raw_iris:
+  type: pandas.CSVDataSet
+  filepath: data/01_raw/iris.csv
+
+model_input:
+  <<: *csv
+  filepath: data/05_model_input/train.csv
+
+classifier:
+  type: pickle.PickleDataSet
+  filepath: data/06_models/classifier.pkl
+  versioned: true
+
+report:
+  type: text.TextDataSet
+  versioned: "yes"
+"""
+
+
+def test_kedro_versioned_datasets(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "conf/base/catalog.yml": KEDRO_CATALOG,
+            "conf/local/catalog/models.yaml": "scores:\n  type: json.JSONDataSet\n  versioned: true\n",
+            "conf/base/parameters.yml": "plain:\n  versioned: true\n",  # not a catalog
+            "catalog.yml": "elsewhere:\n  versioned: true\n",  # not under conf/
+        },
+    )
+    facts = data_facts(tmp_path)
+    lines = KEDRO_CATALOG.splitlines()
+    assert [(e.path, e.line, e.snippet) for e in facts.versioned_datasets] == [
+        ("conf/base/catalog.yml", lines.index("model_input:") + 1, "kedro versioned dataset: model_input"),
+        ("conf/base/catalog.yml", lines.index("classifier:") + 1, "kedro versioned dataset: classifier"),
+        ("conf/local/catalog/models.yaml", 1, "kedro versioned dataset: scores"),
+    ]
+    assert facts.errors == ()
+
+
+def test_broken_kedro_catalog_is_noted(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "conf/base/catalog.yml": "iris:\n  type: [unclosed\n  versioned: true\n",
+            "conf/local/catalog.yml": "- a\n- list\n",
+        },
+    )
+    facts = data_facts(tmp_path)
+    assert facts.versioned_datasets == ()
+    assert [e.path for e in facts.errors] == ["conf/base/catalog.yml"]
+    assert facts.errors[0].snippet.startswith("YAML does not parse")
+
+
+def test_kedro_catalog_alias_bomb_is_not_expanded(tmp_path: Path) -> None:
+    rows = ["a: &a {versioned: true}"]
+    rows += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(9)]
+    write_tree(tmp_path, {"conf/base/catalog.yml": "\n".join(rows) + "\n"})
+    facts = data_facts(tmp_path)
+    assert facts.versioned_datasets == ()
+    assert [e.path for e in facts.errors] == ["conf/base/catalog.yml"]
+    assert "aliases expand" in facts.errors[0].snippet
