@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
@@ -32,6 +33,7 @@ class AuditOptions:
     ignore: tuple[str, ...] = ()
     extra_packs: tuple[Path, ...] = field(default=())
     suppress: tuple[ConfigSuppression, ...] = field(default=())  # the configuration's `suppress` entries
+    cache_dir: Path | None = None  # where per-file code facts are cached between runs; None: no cache
 
 
 def is_ml_project(facts: Facts) -> bool:
@@ -71,7 +73,24 @@ def audit_repository(inventory: Inventory, options: AuditOptions, root: str) -> 
     that reaches further than the whole (a higher level or score; on a tie, a better coverage of the level reached),
     its evidence paths leading from the repository root."""
     inventory = as_generated(inventory)  # a project template is judged as the project it generates
-    whole = audit_inventory(inventory, options, root)
+    cache = _cache(options, inventory)
+    try:
+        return _audit_projects(inventory, options, root, cache)
+    finally:
+        if cache is not None:
+            cache.prune()
+
+
+def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache | None:
+    """The facts cache of the options, unless it would sit inside the audited repository."""
+    if options.cache_dir is None:
+        return None
+    folder = options.cache_dir.expanduser().resolve()
+    return None if folder.is_relative_to(inventory.root.resolve()) else FactsCache(folder)
+
+
+def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache | None) -> Assessment:
+    whole = audit_inventory(inventory, options, root, cache)
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     if len(found.roots) < 2:
@@ -80,7 +99,7 @@ def audit_repository(inventory: Inventory, options: AuditOptions, root: str) -> 
     assessed = []
     for project in found.roots:
         view = inventory.subset(project, shared)
-        assessment = audit_inventory(view, _within(options, project), root)
+        assessment = audit_inventory(view, _within(options, project), root, cache)
         assessed.append((project, _from_repository(assessment, view, {entry.source for entry in options.suppress})))
     results = tuple(ProjectResult(project, a.level, a.score, a.applicable) for project, a in assessed)
     notes = whole.notes
@@ -140,9 +159,11 @@ def _moved_finding(finding: Finding, move: Callable[[Evidence], Evidence], confi
     return replace(finding, evidence=tuple(map(move, finding.evidence)), suppression=suppression)
 
 
-def audit_inventory(inventory: Inventory, options: AuditOptions, root: str) -> Assessment:
+def audit_inventory(
+    inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache | None = None
+) -> Assessment:
     """Facts, findings, suppressions and scores for one inventory (a work tree, a git revision, a project's view)."""
-    facts = collect_facts(inventory)
+    facts = collect_facts(inventory, cache)
     known = load_rules(options.extra_packs, BUILTINS)
     rules = select_rules(known, options.select, options.ignore)
     inline, malformed = scan_inline(inventory)

@@ -16,6 +16,7 @@ from mlops_audit import __version__
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.baseline import new_findings
 from mlops_audit.baseline import write_baseline as write_baseline_file
+from mlops_audit.cache import default_cache_dir
 from mlops_audit.checks import BUILTINS
 from mlops_audit.config import Config, load_config
 from mlops_audit.diff_gate import audit_revision, compare, delta_lowers_maturity, render_delta
@@ -39,13 +40,16 @@ def _in_pre_commit() -> bool:
     return os.environ.get("PRE_COMMIT") == "1"
 
 
-def _options(config: Config, select: Sequence[str], ignore: Sequence[str], extra_rules: Sequence[str]) -> AuditOptions:
+def _options(
+    config: Config, select: Sequence[str], ignore: Sequence[str], extra_rules: Sequence[str], cache: bool = False
+) -> AuditOptions:
     """Audit options: command-line selection over the configuration's."""
     return AuditOptions(
         select=_split(select) or config.select,
         ignore=_split(ignore) or config.ignore,
         extra_packs=(*config.rules, *(Path(p) for p in extra_rules)),
         suppress=config.suppress,
+        cache_dir=default_cache_dir() if cache else None,
     )
 
 
@@ -86,6 +90,8 @@ def cli() -> None:
 @click.option("--diff-base", metavar="REF",
               help="Also audit git revision REF (no checkout), print the change, exit 1 if it lowers maturity.")
 @click.option("--exit-zero", is_flag=True, help="Always exit 0 when the audit ran, whatever the gate says.")
+@click.option("--no-cache", is_flag=True,
+              help="Do not read or write the per-file facts cache (in the user cache folder, never the repository).")
 @click.option("--select", multiple=True, help="Only these rules: ids, id prefixes (L1, L2-CI) or slugs.")
 @click.option("--ignore", multiple=True, help="Skip these rules: ids, id prefixes or slugs.")
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -101,6 +107,7 @@ def audit(
     write_baseline: str | None,
     diff_base: str | None,
     exit_zero: bool,
+    no_cache: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     extra_rules: tuple[str, ...],
@@ -110,7 +117,7 @@ def audit(
     if not root.is_dir():
         raise PathError(f"{path}: {'not a directory' if root.exists() else 'no such file or directory'}")
     config = load_config(root.resolve())
-    options = _options(config, select, ignore, extra_rules)
+    options = _options(config, select, ignore, extra_rules, cache=not no_cache)
     requested = formats or ((config.format,) if config.format else ())
     planned = plan_outputs(requested, outputs)
     assessment = run_audit(root, options, shown_root=path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from mlops_audit.analyzers.ci import CIFacts, analyze_ci
 from mlops_audit.analyzers.code import CodeFacts
@@ -17,6 +17,9 @@ from mlops_audit.analyzers.secrets import SecretFacts, analyze_secrets
 from mlops_audit.analyzers.stack import StackFacts, detect_stack
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
+
+if TYPE_CHECKING:
+    from mlops_audit.cache import FactsCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +54,11 @@ class Facts:
             yield CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code)
 
 
-def collect_facts(inventory: Inventory) -> Facts:
-    """Run every analyzer over the inventory. Analyzers are pure; problems become notes, never exceptions."""
-    python = analyze_python(inventory)
-    notebooks = analyze_notebooks(inventory)
+def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Facts:
+    """Run every analyzer over the inventory. Analyzers are pure; problems become notes, never exceptions. With a
+    cache, Python files and notebooks analysed before (same content) are not parsed again."""
+    python = analyze_python(inventory, cache)
+    notebooks = analyze_notebooks(inventory, cache)
     ci = analyze_ci(inventory)
     data = analyze_data(inventory)
     environment = analyze_environment(inventory)

@@ -161,3 +161,11 @@ def test_scaffold_shows_a_plan_then_applies_it(repo: Path, capsys: pytest.Captur
     assert sorted(p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts) == before
     assert main(["scaffold", str(repo), "--to-level", "1", "--apply"]) == 0
     assert (repo / "params.yaml").is_file()
+
+
+def test_facts_cache_lives_in_the_user_cache_folder(repo: Path, _private_cache_home: Path) -> None:
+    assert main(["audit", str(repo), "--no-cache"]) == 0
+    assert not (_private_cache_home / "mlops-audit").exists()
+    assert main(["audit", str(repo)]) == 0
+    assert any((_private_cache_home / "mlops-audit").rglob("*.json"))
+    assert not any(p.name.endswith(".json") for p in repo.rglob("*") if ".git" not in p.parts)

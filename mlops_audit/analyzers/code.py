@@ -19,10 +19,13 @@ import ast
 import bisect
 import re
 import warnings
-from dataclasses import dataclass, field
-from typing import Callable, Iterator, NamedTuple, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from mlops_audit.model import SNIPPET_LIMIT, clip
+
+# Bump whenever what the analyzers extract from a file changes: cached facts of older versions are then ignored.
+ANALYZER_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,54 @@ class CodeFacts:
     loc: int = 0  # non-blank, non-comment lines
     syntax_error: str | None = None  # "line 3: invalid syntax" when the source does not parse
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def as_dict(record: object) -> dict[str, Any]:
+    """A flat record's fields by name, one level deep (nested records are converted by their callers)."""
+    return {item.name: getattr(record, item.name) for item in fields(record)}
+
+
+def code_facts_to_dict(facts: CodeFacts) -> dict[str, Any]:
+    """CodeFacts as JSON-ready data; `code_facts_from_dict` reads it back."""
+    data = as_dict(facts)
+    for name in ("imports", "calls", "decorators", "classes", "absolute_paths", "seed_calls", "fit_calls",
+                 "persist_calls"):
+        data[name] = [as_dict(ref) for ref in data[name]]
+    return data
+
+
+def code_facts_from_dict(data: dict[str, Any]) -> CodeFacts:
+    """The CodeFacts of `code_facts_to_dict`; raises KeyError, TypeError or ValueError on malformed data."""
+    return CodeFacts(
+        imports=tuple(ImportRef(**ref) for ref in data["imports"]),
+        calls=tuple(call_ref_from_dict(ref) for ref in data["calls"]),
+        decorators=tuple(
+            DecoratorRef(**{**ref, "keywords": tuple(ref["keywords"])}) for ref in data["decorators"]
+        ),
+        classes=tuple(ClassRef(**{**ref, "bases": tuple(ref["bases"])}) for ref in data["classes"]),
+        functions=tuple(data["functions"]),
+        absolute_paths=literal_refs_from_list(data["absolute_paths"]),
+        seed_calls=tuple(call_ref_from_dict(ref) for ref in data["seed_calls"]),
+        fit_calls=tuple(call_ref_from_dict(ref) for ref in data["fit_calls"]),
+        persist_calls=tuple(call_ref_from_dict(ref) for ref in data["persist_calls"]),
+        has_main_guard=bool(data["has_main_guard"]),
+        loc=int(data["loc"]),
+        syntax_error=data["syntax_error"],
+        extra=dict(data["extra"]),
+    )
+
+
+def call_ref_from_dict(data: dict[str, Any]) -> CallRef:
+    return CallRef(**{
+        **data,
+        "keywords": tuple(data["keywords"]),
+        "literals": tuple((keyword, value) for keyword, value in data["literals"]),
+        "args": tuple(data["args"]),
+    })
+
+
+def literal_refs_from_list(data: list[dict[str, Any]]) -> tuple[LiteralRef, ...]:
+    return tuple(LiteralRef(**ref) for ref in data)
 
 
 Locate = Callable[[int], tuple[int | None, int]]  # a parsed line -> (cell, line shown to the user)

@@ -11,10 +11,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from mlops_audit.analyzers.code import CodeFacts, LiteralRef, extract_cells_facts
+from mlops_audit.analyzers.code import (
+    CodeFacts,
+    LiteralRef,
+    as_dict,
+    code_facts_from_dict,
+    code_facts_to_dict,
+    extract_cells_facts,
+    literal_refs_from_list,
+)
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import clip
+
+if TYPE_CHECKING:
+    from mlops_audit.cache import FactsCache
 
 PYTHON_CELL_MAGICS = frozenset({"%%capture", "%%time", "%%timeit"})
 SHELL_CELL_MAGICS = frozenset({"%%bash", "%%sh", "%%script", "%%system"})
@@ -69,17 +81,52 @@ class NotANotebook(ValueError):
     """The text is not a notebook; the message says why."""
 
 
-def analyze_notebooks(inventory: Inventory) -> NotebookFacts:
-    """Every `.ipynb` file; one that cannot be read or parsed keeps its `error`."""
+def analyze_notebooks(inventory: Inventory, cache: FactsCache | None = None) -> NotebookFacts:
+    """Every `.ipynb` file; one that cannot be read or parsed keeps its `error`. With a cache, a notebook whose
+    content was analysed before is not parsed again."""
     notebooks = []
     for file in inventory.of_kind("notebook"):
         text = inventory.read_text(file.path)
         if text is None:
             reason = next((note.message for note in inventory.notes if note.path == file.path), "cannot be read")
             notebooks.append(_failed(file.path, file.roles, f"not read: {reason}"))
-        else:
+        elif cache is None:
             notebooks.append(read_notebook(file.path, file.roles, text))
+        else:
+            notebooks.append(_cached(cache, file.path, file.roles, text))
     return NotebookFacts(tuple(notebooks))
+
+
+def _cached(cache: FactsCache, path: str, roles: tuple[str, ...], text: str) -> Notebook:
+    key = cache.key("notebook", text)
+    found = cache.get(key, lambda data: notebook_from_dict(path, roles, data))
+    if found is not None:
+        return found
+    notebook = read_notebook(path, roles, text)
+    cache.put(key, notebook_to_dict(notebook))
+    return notebook
+
+
+def notebook_to_dict(notebook: Notebook) -> dict[str, Any]:
+    """A notebook's facts as JSON-ready data, without its path and roles (they are not facts of its content)."""
+    data = as_dict(notebook)
+    del data["path"], data["roles"]
+    data["installs"] = [as_dict(ref) for ref in notebook.installs]
+    data["code"] = code_facts_to_dict(notebook.code)
+    return data
+
+
+def notebook_from_dict(path: str, roles: tuple[str, ...], data: dict[str, Any]) -> Notebook:
+    """The Notebook of `notebook_to_dict` at `path`; raises KeyError, TypeError or ValueError when malformed."""
+    return Notebook(**{
+        **data,
+        "path": path,
+        "roles": roles,
+        "execution_counts": tuple(data["execution_counts"]),
+        "unexecuted_cells": tuple(data["unexecuted_cells"]),
+        "installs": literal_refs_from_list(data["installs"]),
+        "code": code_facts_from_dict(data["code"]),
+    })
 
 
 def read_notebook(path: str, roles: tuple[str, ...], text: str) -> Notebook:

@@ -5,10 +5,23 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from mlops_audit.analyzers.code import CodeFacts, LiteralRef, extract_code_facts, parse
+from mlops_audit.analyzers.code import (
+    CodeFacts,
+    LiteralRef,
+    as_dict,
+    code_facts_from_dict,
+    code_facts_to_dict,
+    extract_code_facts,
+    literal_refs_from_list,
+    parse,
+)
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import clip
+
+if TYPE_CHECKING:
+    from mlops_audit.cache import FactsCache
 
 DATABRICKS_HEADER = "# Databricks notebook source"
 PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
@@ -38,14 +51,46 @@ class PythonFacts:
     files: tuple[PythonFile, ...] = ()
 
 
-def analyze_python(inventory: Inventory) -> PythonFacts:
-    """Every readable `.py` file, tests and examples included (their roles say where they sit)."""
+def analyze_python(inventory: Inventory, cache: FactsCache | None = None) -> PythonFacts:
+    """Every readable `.py` file, tests and examples included (their roles say where they sit); with a cache, a
+    file whose content was analysed before is not parsed again."""
     files = []
     for file in inventory.of_kind("python"):
         text = inventory.read_text(file.path)
         if text is not None:
-            files.append(analyze_python_source(file.path, file.roles, text, _in_package(inventory, file.path)))
+            in_package = _in_package(inventory, file.path)
+            if cache is None:
+                files.append(analyze_python_source(file.path, file.roles, text, in_package))
+            else:
+                files.append(_cached(cache, file.path, file.roles, text, in_package))
     return PythonFacts(tuple(files))
+
+
+def _cached(cache: FactsCache, path: str, roles: tuple[str, ...], text: str, in_package: bool) -> PythonFile:
+    key = cache.key("python-package" if in_package else "python", text)
+    found = cache.get(key, lambda data: python_file_from_dict(path, roles, data))
+    if found is not None:
+        return found
+    analysed = analyze_python_source(path, roles, text, in_package)
+    cache.put(key, python_file_to_dict(analysed))
+    return analysed
+
+
+def python_file_to_dict(file: PythonFile) -> dict[str, Any]:
+    """A file's facts as JSON-ready data, without its path and roles (they are not facts of its content)."""
+    return {
+        "code": code_facts_to_dict(file.code),
+        "notebook_like": file.notebook_like,
+        "champion_comparisons": [as_dict(ref) for ref in file.champion_comparisons],
+    }
+
+
+def python_file_from_dict(path: str, roles: tuple[str, ...], data: dict[str, Any]) -> PythonFile:
+    """The PythonFile of `python_file_to_dict` at `path`; raises KeyError, TypeError or ValueError when malformed."""
+    return PythonFile(
+        path, roles, code_facts_from_dict(data["code"]), bool(data["notebook_like"]),
+        literal_refs_from_list(data["champion_comparisons"]),
+    )
 
 
 def _in_package(inventory: Inventory, path: str) -> bool:

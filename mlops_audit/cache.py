@@ -1,0 +1,132 @@
+"""A cache of per-file code facts, so an audit of a repository that barely changed parses only what changed.
+
+Entries are keyed by the SHA-256 of the file's content, the analysis variant (a module in a package or not), the
+tool version and `ANALYZER_VERSION`; they hold JSON (never pickle: a planted entry must not be able to run code),
+one file per entry under a two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry
+that cannot be read or decoded is a miss, never an error. After a run that wrote entries, the oldest (by
+modification time) are deleted while the cache holds more than its bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mlops_audit import __version__
+from mlops_audit.analyzers.code import ANALYZER_VERSION
+
+MAX_BYTES = 200 * 1024 * 1024
+MAX_ENTRIES = 50_000
+SUFFIX = ".json"
+
+T = TypeVar("T")
+
+
+def default_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/mlops-audit`, else `~/.cache/mlops-audit`."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
+    return root / "mlops-audit"
+
+
+class FactsCache:
+    """Per-file records as JSON under `folder`; counts its hits and misses."""
+
+    def __init__(self, folder: Path, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.version = f"{__version__}/{ANALYZER_VERSION}"
+        self.hits = 0
+        self.misses = 0
+        self.writes = 0
+
+    def key(self, kind: str, text: str) -> str:
+        """The entry key of a file's content analysed as `kind` ("python", "python-package", "notebook")."""
+        digest = hashlib.sha256(f"{self.version}\0{kind}\0".encode())
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    def get(self, key: str, decode: Callable[[Any], T]) -> T | None:
+        """The decoded value stored under `key`, or None when absent, unreadable, stale or malformed."""
+        try:
+            entry = json.loads(self._path(key).read_bytes())
+            if entry["key"] != key or entry["version"] != self.version:
+                raise ValueError("stale entry")
+            value = decode(entry["value"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a JSON-ready value atomically; a value that cannot be written is simply not cached."""
+        path = self._path(key)
+        try:
+            data = json.dumps({"key": key, "version": self.version, "value": value}, separators=(",", ":"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        except (OSError, TypeError, ValueError):
+            return
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+            self.writes += 1
+        except OSError:
+            _remove(Path(temporary))
+
+    def prune(self) -> int:
+        """Delete the oldest entries while the cache is over its bounds; the number deleted. Only a run that wrote
+        entries can have grown the cache, so the others skip the scan."""
+        if not self.writes:
+            return 0
+        entries = sorted(self._entries())
+        total = sum(size for _, size, _ in entries)
+        count = len(entries)
+        deleted = 0
+        for _, size, path in entries:
+            if total <= self.max_bytes and count <= self.max_entries:
+                break
+            if _remove(path):
+                deleted += 1
+            total -= size
+            count -= 1
+        return deleted
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}{SUFFIX}"
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        """(modification time, size, path) of every entry."""
+        found = []
+        try:
+            folders = [item for item in os.scandir(self.folder) if len(item.name) == 2 and item.is_dir()]
+        except OSError:
+            return []
+        for folder in folders:
+            try:
+                items = [item for item in os.scandir(folder.path) if item.name.endswith(SUFFIX)]
+            except OSError:
+                continue
+            for item in items:
+                try:
+                    status = item.stat(follow_symlinks=False)
+                except OSError:  # deleted meanwhile by another run
+                    continue
+                found.append((status.st_mtime, status.st_size, Path(item.path)))
+        return found
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False

@@ -1,0 +1,242 @@
+"""The per-file facts cache: a warm audit gives the same report without parsing again, and a cache entry that is
+changed, corrupt, stale or concurrently written never changes a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlops_audit.audit as audit_module
+import mlops_audit.cache as cache_module
+from mlops_audit.analyzers.notebooks import notebook_from_dict, notebook_to_dict, read_notebook
+from mlops_audit.analyzers.python_code import analyze_python_source, python_file_from_dict, python_file_to_dict
+from mlops_audit.audit import AuditOptions, run_audit
+from mlops_audit.cache import FactsCache, default_cache_dir
+from mlops_audit.facts import collect_facts
+from mlops_audit.inventory import build_inventory
+from mlops_audit.reporters import json_report
+from mlops_audit.testing import make_repo
+
+
+def notebook(*cells: tuple[int | None, str]) -> str:
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# Exploration\n"]},
+            *({"cell_type": "code", "execution_count": count, "metadata": {}, "source": source,
+               "outputs": [{"output_type": "stream", "name": "stdout", "text": ["ok\n"]}]} for count, source in cells),
+        ],
+    })
+
+
+FILES = {
+    "src/churn/__init__.py": "",
+    "src/churn/train.py": (
+        "import mlflow as mf\nimport numpy as np\nfrom sklearn.ensemble import RandomForestClassifier\n\n"
+        "@mf.trace(name='train')\ndef train(frame, seed=42):\n    np.random.seed(seed)\n"
+        "    model = RandomForestClassifier(n_estimators=100, max_depth=None)\n    model.fit(frame, frame.y)\n"
+        "    mf.register_model('runs:/1/model', 'churn')\n    return model\n\n"
+        "if new_auc > production_model_auc:\n    promote()\n"
+    ),
+    "src/churn/serve.py": "import joblib\n\nclass Api(object):\n    path = '/home/ana/model.pkl'\n"
+                          "    def load(self):\n        return joblib.load(self.path)\n",
+    "scripts/percent.py": "# %%\nimport pandas as pd\n# %%\ndf = pd.read_csv('/Users/ana/data.csv')\n",
+    "scripts/broken.py": "def broken(:\n",
+    "notebooks/eda.ipynb": notebook((2, "%pip install pandas\nimport pandas as pd\n"), (1, "df = pd.read_csv('x')")),
+    "notebooks/bad.ipynb": "{not json",
+    "dvc.yaml": "stages:\n  train:\n    cmd: python src/churn/train.py\n",
+    "requirements.txt": "mlflow==2.14.0\nscikit-learn==1.5.0\n",
+}
+ANALYSED = 7  # the .py and .ipynb files above
+
+
+class CountingCache(FactsCache):
+    """A FactsCache that remembers every instance made, so a test can read an audit's hits and misses."""
+
+    made: list[FactsCache] = []
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        CountingCache.made.append(self)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[FactsCache]:
+    CountingCache.made = []
+    monkeypatch.setattr(audit_module, "FactsCache", CountingCache)
+    return CountingCache.made
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", FILES)
+
+
+def report(root: Path, cache_dir: Path | None) -> str:
+    return json_report.render(run_audit(root, AuditOptions(cache_dir=cache_dir)))
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("??/*.json"))
+
+
+def test_a_warm_audit_reads_every_code_file_from_the_cache_and_reports_the_same(
+    repo: Path, tmp_path: Path, counting: list[FactsCache]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    uncached = report(repo, None)
+    cold = report(repo, cache_dir)
+    warm = report(repo, cache_dir)
+    assert cold == uncached and warm == uncached
+    first, second = counting
+    assert (first.hits, first.misses, first.writes) == (0, ANALYSED, ANALYSED)
+    assert (second.hits, second.misses, second.writes) == (ANALYSED, 0, 0)
+    assert len(entries(cache_dir)) == ANALYSED
+
+
+def test_cached_facts_equal_fresh_ones(repo: Path, tmp_path: Path) -> None:
+    fresh = collect_facts(build_inventory(repo))
+    collect_facts(build_inventory(repo), FactsCache(tmp_path / "cache"))
+    warm_cache = FactsCache(tmp_path / "cache")
+    warm = collect_facts(build_inventory(repo), warm_cache)
+    assert warm_cache.hits == ANALYSED
+    assert warm.python == fresh.python and warm.notebooks == fresh.notebooks and warm.notes == fresh.notes
+
+
+def test_a_changed_file_is_a_miss(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    collect_facts(build_inventory(repo), FactsCache(cache_dir))
+    (repo / "src/churn/serve.py").write_text("import torch\ntorch.save(model, 'model.pt')\n", encoding="utf-8")
+    cache = FactsCache(cache_dir)
+    facts = collect_facts(build_inventory(repo), cache)
+    assert (cache.hits, cache.misses) == (ANALYSED - 1, 1)
+    serve = next(file for file in facts.python.files if file.path == "src/churn/serve.py")
+    assert [call.name for call in serve.code.persist_calls] == ["torch.save"]
+
+
+def test_the_same_content_in_and_out_of_a_package_is_two_entries(tmp_path: Path) -> None:
+    script = "# %%\nimport pandas as pd\n# %%\nprint(1)\n"
+    root = make_repo(tmp_path / "repo", {"pkg/__init__.py": "", "pkg/cells.py": script, "cells.py": script},
+                     use_git=False)
+    facts = collect_facts(build_inventory(root), FactsCache(tmp_path / "cache"))
+    assert {file.path: file.notebook_like for file in facts.python.files if file.code.loc} == {
+        "cells.py": True, "pkg/cells.py": False}
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{\"key\": ", b"\xff\xfe\x00", b"[1, 2]", b"{\"key\": 1}", b"null"])
+def test_a_corrupt_entry_is_a_miss(repo: Path, tmp_path: Path, garbage: bytes) -> None:
+    cache_dir = tmp_path / "cache"
+    fresh = collect_facts(build_inventory(repo), FactsCache(cache_dir))
+    for entry in entries(cache_dir):
+        entry.write_bytes(garbage)
+    cache = FactsCache(cache_dir)
+    facts = collect_facts(build_inventory(repo), cache)
+    assert (cache.hits, cache.misses) == (0, ANALYSED)
+    assert facts.python == fresh.python and facts.notebooks == fresh.notebooks
+
+
+def test_an_entry_of_the_right_key_but_wrong_shape_is_a_miss(repo: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    collect_facts(build_inventory(repo), FactsCache(cache_dir))
+    for entry in entries(cache_dir):
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        stored["value"] = {"code": {"imports": [{"unexpected": 1}]}, "cells": "many"}
+        entry.write_text(json.dumps(stored), encoding="utf-8")
+    cache = FactsCache(cache_dir)
+    collect_facts(build_inventory(repo), cache)
+    assert (cache.hits, cache.misses) == (0, ANALYSED)
+
+
+@pytest.mark.parametrize("constant", ["ANALYZER_VERSION", "__version__"])
+def test_a_version_bump_invalidates(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    constant: str) -> None:
+    cache_dir = tmp_path / "cache"
+    collect_facts(build_inventory(repo), FactsCache(cache_dir))
+    monkeypatch.setattr(cache_module, constant, "bumped")
+    cache = FactsCache(cache_dir)
+    collect_facts(build_inventory(repo), cache)
+    assert (cache.hits, cache.misses) == (0, ANALYSED)
+
+
+def test_concurrent_writers_of_one_key_never_leave_a_corrupt_entry(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path / "cache")
+    key = cache.key("python", "print(1)\n")
+    values = [{"writer": writer, "padding": "x" * (writer * 50_000)} for writer in (1, 2)]
+    seen: list[object] = []
+
+    def write(value: dict[str, object]) -> None:
+        for _ in range(100):
+            cache.put(key, value)
+
+    def read() -> None:
+        for _ in range(300):
+            seen.append(cache.get(key, lambda data: data))
+
+    threads = [threading.Thread(target=write, args=(value,)) for value in values] + [threading.Thread(target=read)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(value is None or value in values for value in seen)
+    assert any(value in values for value in seen)
+    assert FactsCache(tmp_path / "cache").get(key, lambda data: data) in values
+    assert [path.name for path in (tmp_path / "cache").rglob("*") if path.is_file()] == [f"{key}.json"]
+
+
+def test_the_size_bounds_delete_the_oldest_entries(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path / "cache", max_bytes=10_000_000, max_entries=4)
+    keys = [cache.key("python", f"x = {number}\n") for number in range(10)]
+    for age, key in enumerate(keys):
+        cache.put(key, {"number": key})
+        path = tmp_path / "cache" / key[:2] / f"{key}.json"
+        os.utime(path, (1_000_000 - age * 100, 1_000_000 - age * 100))  # keys[0] is the newest
+    assert cache.prune() == 6
+    kept = {path.stem for path in entries(tmp_path / "cache")}
+    assert kept == set(keys[:4])
+
+    by_size = FactsCache(tmp_path / "cache", max_bytes=2 * (tmp_path / "cache" / keys[0][:2] /
+                                                             f"{keys[0]}.json").stat().st_size)
+    by_size.put(keys[0], {"number": keys[0]})  # a run that wrote, so its end checks the bounds
+    by_size.prune()
+    assert len(entries(tmp_path / "cache")) == 2
+    assert keys[0] in {path.stem for path in entries(tmp_path / "cache")}
+
+
+def test_a_run_that_wrote_nothing_does_not_scan(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path / "cache", max_entries=1)
+    cache.put(cache.key("python", "a"), {})
+    cache.put(cache.key("python", "b"), {})
+    assert FactsCache(tmp_path / "cache", max_entries=1).prune() == 0
+    assert cache.prune() == 1
+
+
+def test_the_cache_is_off_by_default_and_never_inside_the_audited_repository(repo: Path) -> None:
+    assert AuditOptions().cache_dir is None
+    run_audit(repo, AuditOptions(cache_dir=repo / ".cache"))
+    assert not (repo / ".cache").exists()
+
+
+def test_the_default_location_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "mlops-audit"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
+    assert default_cache_dir() == Path.home() / ".cache" / "mlops-audit"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from("abcxy_=.()[]'\":,/\\ \n#%!?0123@CUsers/home"), max_size=200))
+def test_any_source_round_trips_through_json(text: str) -> None:
+    analysed = analyze_python_source("a.py", ("test",), text)
+    data = json.loads(json.dumps(python_file_to_dict(analysed)))
+    assert python_file_from_dict("a.py", ("test",), data) == analysed
+    cells = json.dumps({"nbformat": 4, "cells": [{"cell_type": "code", "execution_count": 1, "source": text,
+                                                  "outputs": []}]})
+    for source in (cells, text):
+        read = read_notebook("a.ipynb", (), source)
+        assert notebook_from_dict("a.ipynb", (), json.loads(json.dumps(notebook_to_dict(read)))) == read
