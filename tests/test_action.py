@@ -36,7 +36,8 @@ def run_action(tmp_path: Path, repo: Path, **inputs: str) -> tuple[subprocess.Co
     summary.write_text("# Earlier step\n")
     env = {
         "PATH": os.environ["PATH"], "PYTHONPATH": str(PROJECT), "MLOPS_AUDIT": str(command),
-        "GITHUB_STEP_SUMMARY": str(summary), "AUDIT_PATH": str(repo), **inputs,
+        "GITHUB_STEP_SUMMARY": str(summary), "AUDIT_PATH": str(repo), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        **inputs,
     }
     done = subprocess.run(["bash", str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     return done, summary.read_text()
