@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
 from mlops_audit.inventory import Inventory, build_inventory
-from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult
+from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
 from mlops_audit.projects import MAX_PROJECTS, find_project_roots, shared_paths
 from mlops_audit.scoring import assess
@@ -90,7 +90,8 @@ def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache | None:
 
 
 def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache | None) -> Assessment:
-    whole = audit_inventory(inventory, options, root, cache)
+    known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
+    whole = audit_inventory(inventory, options, root, cache, known)
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     if len(found.roots) < 2:
@@ -99,7 +100,7 @@ def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cach
     assessed = []
     for project in found.roots:
         view = inventory.subset(project, shared)
-        assessment = audit_inventory(view, _within(options, project), root, cache)
+        assessment = audit_inventory(view, _within(options, project), root, cache, known)
         assessed.append((project, _from_repository(assessment, view, {entry.source for entry in options.suppress})))
     results = tuple(ProjectResult(project, a.level, a.score, a.applicable) for project, a in assessed)
     notes = whole.notes
@@ -160,11 +161,17 @@ def _moved_finding(finding: Finding, move: Callable[[Evidence], Evidence], confi
 
 
 def audit_inventory(
-    inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache | None = None
+    inventory: Inventory,
+    options: AuditOptions,
+    root: str,
+    cache: FactsCache | None = None,
+    known: Sequence[Rule] | None = None,
 ) -> Assessment:
-    """Facts, findings, suppressions and scores for one inventory (a work tree, a git revision, a project's view)."""
+    """Facts, findings, suppressions and scores for one inventory (a work tree, a git revision, a project's view).
+
+    `known` are the loaded rule packs, when the caller already has them."""
     facts = collect_facts(inventory, cache)
-    known = load_rules(options.extra_packs, BUILTINS)
+    known = list(known) if known is not None else load_rules(options.extra_packs, BUILTINS)
     rules = select_rules(known, options.select, options.ignore)
     inline, malformed = scan_inline(inventory)
     findings, unused = apply_suppressions(
