@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlops_audit.analyzers.code import CallRef, ClassRef, DecoratorRef, ImportRef
 from mlops_audit.inventory import matches
 from mlops_audit.model import Evidence, clip
 
@@ -101,7 +102,7 @@ class Evaluator:
     def __init__(self, facts: Facts, builtins: Mapping[str, Builtin]) -> None:
         self.facts = facts
         self.builtins = builtins
-        self._indexes: dict[tuple[str, tuple[str, ...], str], dict[str, list[_CodeRef]]] = {}
+        self._indexes: dict[str, dict[str, list[tuple[CodeUnit, _Ref]]]] = {}
 
     def __call__(self, condition: Mapping[str, Any]) -> Verdict:
         """The verdict of a (validated) condition."""
@@ -126,31 +127,35 @@ class Evaluator:
 
     def _code(self, condition: Mapping[str, Any]) -> Verdict:
         primitive = next(k for k in CODE_PRIMITIVES if k in condition)
-        kinds = tuple(_names(condition.get("in", ["python", "notebook"])))
-        index = self._index(primitive, kinds, condition.get("roles", "exclude"))
+        kinds = _names(condition.get("in", ["python", "notebook"]))
+        roles = condition.get("roles", "exclude")
+        index = self._index(primitive)
         matcher = _name_matcher(primitive, _names(condition[primitive]))
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
         evidence: list[Evidence] = []
         names: list[str] = []
         for name in filter(matcher, index):
-            for ref in index[name]:
-                if (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals):
+            for unit, ref in index[name]:
+                if unit.kind not in kinds or not _role_ok(unit.roles, roles):
                     continue
-                evidence.append(ref.evidence)
+                if isinstance(ref, CallRef) and (
+                    (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals)
+                ):
+                    continue
+                evidence.append(_code_evidence(unit.path, name, ref))
                 names.append(name)
         return _found(evidence, ", ".join(dict.fromkeys(names[:5])))
 
-    def _index(self, primitive: str, kinds: tuple[str, ...], roles: str) -> dict[str, list[_CodeRef]]:
-        key = (primitive, kinds, roles)
-        if key not in self._indexes:
-            index: dict[str, list[_CodeRef]] = {}
+    def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, _Ref]]]:
+        """Every code reference of one kind by name, built once per audit; evidence is made only for matches."""
+        if primitive not in self._indexes:
+            index: dict[str, list[tuple[CodeUnit, _Ref]]] = {}
             for unit in self.facts.code_units():
-                if unit.kind in kinds and _role_ok(unit.roles, roles):
-                    for name, ref in _code_refs(primitive, unit):
-                        index.setdefault(name, []).append(ref)
-            self._indexes[key] = index
-        return self._indexes[key]
+                for name, ref in _code_refs(primitive, unit):
+                    index.setdefault(name, []).append((unit, ref))
+            self._indexes[primitive] = index
+        return self._indexes[primitive]
 
 
 def evaluate(condition: Mapping[str, Any], facts: Facts, builtins: Mapping[str, Builtin]) -> Verdict:
@@ -216,29 +221,30 @@ def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:
     return wanted in roles
 
 
-@dataclass(frozen=True, slots=True)
-class _CodeRef:
-    evidence: Evidence
-    keywords: tuple[str, ...] = ()
-    literals: tuple[tuple[str, str], ...] = ()
+_Ref = ImportRef | CallRef | DecoratorRef | tuple[ClassRef, str]
 
 
-def _code_refs(primitive: str, unit: CodeUnit) -> Iterator[tuple[str, _CodeRef]]:
+def _code_refs(primitive: str, unit: CodeUnit) -> Iterator[tuple[str, _Ref]]:
     code = unit.code
     if primitive == "import":
-        for ref in code.imports:
-            yield ref.module, _CodeRef(Evidence(unit.path, ref.line, ref.cell, clip(f"import {ref.module}")))
+        yield from ((ref.module, ref) for ref in code.imports)
     elif primitive == "call":
-        for call in code.calls:
-            where = Evidence(unit.path, call.line, call.cell, clip(call.snippet or call.name))
-            yield call.name, _CodeRef(where, call.keywords, call.literals)
+        yield from ((call.name, call) for call in code.calls)
     elif primitive == "decorator":
-        for deco in code.decorators:
-            yield deco.name, _CodeRef(Evidence(unit.path, deco.line, deco.cell, clip(f"@{deco.name} {deco.target}")))
+        yield from ((deco.name, deco) for deco in code.decorators)
     else:
-        for cls in code.classes:
-            for base in cls.bases:
-                yield base, _CodeRef(Evidence(unit.path, cls.line, cls.cell, clip(f"class {cls.name}({base})")))
+        yield from ((base, (cls, base)) for cls in code.classes for base in cls.bases)
+
+
+def _code_evidence(path: str, name: str, ref: _Ref) -> Evidence:
+    if isinstance(ref, ImportRef):
+        return Evidence(path, ref.line, ref.cell, clip(f"import {name}"))
+    if isinstance(ref, CallRef):
+        return Evidence(path, ref.line, ref.cell, clip(ref.snippet or name))
+    if isinstance(ref, DecoratorRef):
+        return Evidence(path, ref.line, ref.cell, clip(f"@{name} {ref.target}"))
+    cls, base = ref
+    return Evidence(path, cls.line, cls.cell, clip(f"class {cls.name}({base})"))
 
 
 def _name_matcher(primitive: str, patterns: list[str]) -> Callable[[str], bool]:
