@@ -77,19 +77,19 @@ def audit_repository(inventory: Inventory, options: AuditOptions, root: str) -> 
     try:
         return _audit_projects(inventory, options, root, cache)
     finally:
-        if cache is not None:
-            cache.prune()
+        cache.prune()
 
 
-def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache | None:
-    """The facts cache of the options, unless it would sit inside the audited repository."""
+def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache:
+    """The facts cache of the audit: in memory only, or also in the options' folder unless that would sit inside
+    the audited repository."""
     if options.cache_dir is None:
-        return None
+        return FactsCache()
     folder = options.cache_dir.expanduser().resolve()
-    return None if folder.is_relative_to(inventory.root.resolve()) else FactsCache(folder)
+    return FactsCache(None if folder.is_relative_to(inventory.root.resolve()) else folder)
 
 
-def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache | None) -> Assessment:
+def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
     whole = audit_inventory(inventory, options, root, cache, known)
     paths = [f.path for f in inventory.files]

@@ -1,10 +1,12 @@
-"""A cache of per-file code facts, so an audit of a repository that barely changed parses only what changed.
+"""A cache of per-file facts, so no content is analysed twice in one audit (a monorepo's projects share files) and
+an audit of a repository that barely changed parses only what changed.
 
-Entries are keyed by the SHA-256 of the file's content, the analysis variant (a module in a package or not), the
-tool version and `ANALYZER_VERSION`; they hold JSON (never pickle: a planted entry must not be able to run code),
-one file per entry under a two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry
-that cannot be read or decoded is a miss, never an error. After a run that wrote entries, the oldest (by
-modification time) are deleted while the cache holds more than its bounds.
+In memory, records are kept by (codec, text) for the audit's lifetime. On disk, with a folder, entries are keyed
+by the SHA-256 of the file's content, the codec (a module in a package or not, a notebook), the tool version and
+`ANALYZER_VERSION`; they hold JSON (never pickle: a planted entry must not be able to run code), one file per
+entry under a two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry that cannot be
+read or decoded is a miss, never an error. After a run that wrote entries, the oldest (by modification time) are
+deleted while the cache holds more than its bounds.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mlops_audit import __version__
 from mlops_audit.analyzers.code import ANALYZER_VERSION
+from mlops_audit.parallel import map_parallel
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 50_000
@@ -34,17 +38,61 @@ def default_cache_dir() -> Path:
     return root / "mlops-audit"
 
 
-class FactsCache:
-    """Per-file records as JSON under `folder`; counts its hits and misses."""
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How one kind of per-file record is made from a file's text, written as JSON and read back. The functions
+    are module-level, so the record can be made in another process."""
 
-    def __init__(self, folder: Path, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
-        self.folder = Path(folder)
+    name: str  # part of the key: "python", "python-package", "notebook"
+    analyse: Callable[[str], T]
+    encode: Callable[[T], Any]
+    decode: Callable[[Any], T]  # raises KeyError, TypeError or ValueError on malformed data
+
+
+class FactsCache:
+    """Per-file records in memory and, with a `folder`, as JSON under it; counts the folder's hits and misses."""
+
+    def __init__(self, folder: Path | None = None, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES) -> None:
+        self.folder = Path(folder) if folder is not None else None
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.version = f"{__version__}/{ANALYZER_VERSION}"
         self.hits = 0
         self.misses = 0
         self.writes = 0
+        self._records: dict[tuple[str, str], Any] = {}
+
+    def record(self, codec: Codec[T], text: str) -> T:
+        """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
+        found = self._recall(codec, text)
+        if found is None:
+            found = codec.analyse(text)
+            self._keep(codec, text, found)
+        return found
+
+    def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> None:
+        """Make, ahead of `record`, the records of every (codec, text) not known yet; in parallel processes when
+        there is enough to do."""
+        missing: dict[tuple[str, str], tuple[Codec[Any], str]] = {}
+        for codec, text in work:
+            if (codec.name, text) not in missing and self._recall(codec, text) is None:
+                missing[codec.name, text] = (codec, text)
+        jobs = list(missing.values())
+        for (codec, text), found in zip(jobs, map_parallel(_analyse, jobs, [len(text) for _, text in jobs])):
+            self._keep(codec, text, found)
+
+    def _recall(self, codec: Codec[T], text: str) -> T | None:
+        found = self._records.get((codec.name, text))
+        if found is None and self.folder is not None:
+            found = self.get(self.key(codec.name, text), codec.decode)
+            if found is not None:
+                self._records[codec.name, text] = found
+        return found
+
+    def _keep(self, codec: Codec[T], text: str, found: T) -> None:
+        self._records[codec.name, text] = found
+        if self.folder is not None:
+            self.put(self.key(codec.name, text), codec.encode(found))
 
     def key(self, kind: str, text: str) -> str:
         """The entry key of a file's content analysed as `kind` ("python", "python-package", "notebook")."""
@@ -67,8 +115,8 @@ class FactsCache:
 
     def put(self, key: str, value: Any) -> None:
         """Store a JSON-ready value atomically; a value that cannot be written is simply not cached."""
-        path = self._path(key)
         try:
+            path = self._path(key)
             data = json.dumps({"key": key, "version": self.version, "value": value}, separators=(",", ":"))
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -85,7 +133,7 @@ class FactsCache:
     def prune(self) -> int:
         """Delete the oldest entries while the cache is over its bounds; the number deleted. Only a run that wrote
         entries can have grown the cache, so the others skip the scan."""
-        if not self.writes:
+        if not self.writes or self.folder is None:
             return 0
         entries = sorted(self._entries())
         total = sum(size for _, size, _ in entries)
@@ -101,6 +149,8 @@ class FactsCache:
         return deleted
 
     def _path(self, key: str) -> Path:
+        if self.folder is None:
+            raise OSError("no cache folder")
         return self.folder / key[:2] / f"{key}{SUFFIX}"
 
     def _entries(self) -> list[tuple[float, int, Path]]:
@@ -122,6 +172,11 @@ class FactsCache:
                     continue
                 found.append((status.st_mtime, status.st_size, Path(item.path)))
         return found
+
+
+def _analyse(job: tuple[Codec[T], str]) -> T:
+    codec, text = job
+    return codec.analyse(text)
 
 
 def _remove(path: Path) -> bool:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Iterator, TypeVar
 
 from mlops_audit.analyzers.ci import CIFacts, analyze_ci
 from mlops_audit.analyzers.code import CodeFacts
 from mlops_audit.analyzers.data_versioning import DataFacts, analyze_data
 from mlops_audit.analyzers.environment import EnvironmentFacts, analyze_environment
 from mlops_audit.analyzers.git_history import GitFacts, analyze_git
-from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks
-from mlops_audit.analyzers.python_code import PythonFacts, analyze_python
+from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks, notebook_sources
+from mlops_audit.analyzers.python_code import PythonFacts, analyze_python, python_sources
 from mlops_audit.analyzers.reachability import Reachability, reachable_files
 from mlops_audit.analyzers.secrets import SecretFacts, analyze_secrets
 from mlops_audit.analyzers.stack import StackFacts, detect_stack
+from mlops_audit.cache import FactsCache
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
 
-if TYPE_CHECKING:
-    from mlops_audit.cache import FactsCache
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +46,35 @@ class Facts:
     secrets: SecretFacts
     notes: tuple[Note, ...]
     reachability: Reachability  # the entrypoints and the sources they reach
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def code_units(self) -> Iterator[CodeUnit]:
-        for file in self.python.files:
-            kind = "notebook" if file.notebook_like else "python"
-            yield CodeUnit(file.path, kind, file.roles, file.code)
-        for notebook in self.notebooks.notebooks:
-            yield CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code)
+    def derive(self, name: str, compute: Callable[[Facts], T]) -> T:
+        """`compute(self)`, computed once: for what several rules read from the same facts."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        return self._derived[name]
+
+    def code_units(self) -> tuple[CodeUnit, ...]:
+        """Every `.py` file, then every notebook, as a unit of code."""
+        return self.derive("code_units", _code_units)
+
+
+def _code_units(facts: Facts) -> tuple[CodeUnit, ...]:
+    python = (
+        CodeUnit(file.path, "notebook" if file.notebook_like else "python", file.roles, file.code)
+        for file in facts.python.files
+    )
+    notebooks = (CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code) for notebook in facts.notebooks.notebooks)
+    return (*python, *notebooks)
 
 
 def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Facts:
-    """Run every analyzer over the inventory. Analyzers are pure; problems become notes, never exceptions. With a
-    cache, Python files and notebooks analysed before (same content) are not parsed again."""
+    """Run every analyzer over the inventory. Analyzers are pure; problems become notes, never exceptions. Python
+    files and notebooks whose content is in the cache (analysed before in this audit or, with a cache folder, in
+    an earlier one) are not parsed again; the others are parsed first, all together, in parallel when many."""
+    cache = cache if cache is not None else FactsCache()
+    sources = (*python_sources(inventory), *notebook_sources(inventory))
+    cache.fill((codec, text) for _, codec, text in sources)
     python = analyze_python(inventory, cache)
     notebooks = analyze_notebooks(inventory, cache)
     ci = analyze_ci(inventory)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 
 from mlops_audit.analyzers.code import (
     CodeFacts,
@@ -22,11 +23,9 @@ from mlops_audit.analyzers.code import (
     extract_cells_facts,
     literal_refs_from_list,
 )
-from mlops_audit.inventory import Inventory
+from mlops_audit.cache import Codec, FactsCache
+from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import clip
-
-if TYPE_CHECKING:
-    from mlops_audit.cache import FactsCache
 
 PYTHON_CELL_MAGICS = frozenset({"%%capture", "%%time", "%%timeit"})
 SHELL_CELL_MAGICS = frozenset({"%%bash", "%%sh", "%%script", "%%system"})
@@ -82,29 +81,29 @@ class NotANotebook(ValueError):
 
 
 def analyze_notebooks(inventory: Inventory, cache: FactsCache | None = None) -> NotebookFacts:
-    """Every `.ipynb` file; one that cannot be read or parsed keeps its `error`. With a cache, a notebook whose
-    content was analysed before is not parsed again."""
+    """Every `.ipynb` file; one that cannot be read or parsed keeps its `error`. A content already in the cache
+    (analysed earlier in this audit, or stored by an earlier one) is not parsed again."""
+    cache = cache if cache is not None else FactsCache()
     notebooks = []
-    for file in inventory.of_kind("notebook"):
-        text = inventory.read_text(file.path)
+    for file, text in _texts(inventory):
         if text is None:
             reason = next((note.message for note in inventory.notes if note.path == file.path), "cannot be read")
             notebooks.append(_failed(file.path, file.roles, f"not read: {reason}"))
-        elif cache is None:
-            notebooks.append(read_notebook(file.path, file.roles, text))
         else:
-            notebooks.append(_cached(cache, file.path, file.roles, text))
+            notebooks.append(replace(cache.record(NOTEBOOK, text), path=file.path, roles=file.roles))
     return NotebookFacts(tuple(notebooks))
 
 
-def _cached(cache: FactsCache, path: str, roles: tuple[str, ...], text: str) -> Notebook:
-    key = cache.key("notebook", text)
-    found = cache.get(key, lambda data: notebook_from_dict(path, roles, data))
-    if found is not None:
-        return found
-    notebook = read_notebook(path, roles, text)
-    cache.put(key, notebook_to_dict(notebook))
-    return notebook
+def notebook_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[Notebook], str]]:
+    """Each readable notebook with its text and the codec that analyses it."""
+    for file, text in _texts(inventory):
+        if text is not None:
+            yield file, NOTEBOOK, text
+
+
+def _texts(inventory: Inventory) -> Iterator[tuple[RepoFile, str | None]]:
+    for file in inventory.of_kind("notebook"):
+        yield file, inventory.read_text(file.path)
 
 
 def notebook_to_dict(notebook: Notebook) -> dict[str, Any]:
@@ -116,17 +115,25 @@ def notebook_to_dict(notebook: Notebook) -> dict[str, Any]:
     return data
 
 
-def notebook_from_dict(path: str, roles: tuple[str, ...], data: dict[str, Any]) -> Notebook:
-    """The Notebook of `notebook_to_dict` at `path`; raises KeyError, TypeError or ValueError when malformed."""
+def notebook_from_dict(data: dict[str, Any]) -> Notebook:
+    """The Notebook of `notebook_to_dict`, without path and roles; raises KeyError, TypeError or ValueError when
+    malformed."""
     return Notebook(**{
         **data,
-        "path": path,
-        "roles": roles,
+        "path": "",
+        "roles": (),
         "execution_counts": tuple(data["execution_counts"]),
         "unexecuted_cells": tuple(data["unexecuted_cells"]),
         "installs": literal_refs_from_list(data["installs"]),
         "code": code_facts_from_dict(data["code"]),
     })
+
+
+def _analyse_notebook(text: str) -> Notebook:
+    return read_notebook("", (), text)
+
+
+NOTEBOOK = Codec("notebook", _analyse_notebook, notebook_to_dict, notebook_from_dict)
 
 
 def read_notebook(path: str, roles: tuple[str, ...], text: str) -> Notebook:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
 
 from mlops_audit.analyzers.code import (
     CodeFacts,
@@ -17,11 +18,9 @@ from mlops_audit.analyzers.code import (
     literal_refs_from_list,
     parse,
 )
-from mlops_audit.inventory import Inventory
+from mlops_audit.cache import Codec, FactsCache
+from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import clip
-
-if TYPE_CHECKING:
-    from mlops_audit.cache import FactsCache
 
 DATABRICKS_HEADER = "# Databricks notebook source"
 PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
@@ -52,28 +51,21 @@ class PythonFacts:
 
 
 def analyze_python(inventory: Inventory, cache: FactsCache | None = None) -> PythonFacts:
-    """Every readable `.py` file, tests and examples included (their roles say where they sit); with a cache, a
-    file whose content was analysed before is not parsed again."""
-    files = []
+    """Every readable `.py` file, tests and examples included (their roles say where they sit); a content already
+    in the cache (analysed earlier in this audit, or stored by an earlier one) is not parsed again."""
+    cache = cache if cache is not None else FactsCache()
+    return PythonFacts(tuple(
+        replace(cache.record(codec, text), path=file.path, roles=file.roles)
+        for file, codec, text in python_sources(inventory)
+    ))
+
+
+def python_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[PythonFile], str]]:
+    """Each readable `.py` file with its text and the codec that analyses it."""
     for file in inventory.of_kind("python"):
         text = inventory.read_text(file.path)
         if text is not None:
-            in_package = _in_package(inventory, file.path)
-            if cache is None:
-                files.append(analyze_python_source(file.path, file.roles, text, in_package))
-            else:
-                files.append(_cached(cache, file.path, file.roles, text, in_package))
-    return PythonFacts(tuple(files))
-
-
-def _cached(cache: FactsCache, path: str, roles: tuple[str, ...], text: str, in_package: bool) -> PythonFile:
-    key = cache.key("python-package" if in_package else "python", text)
-    found = cache.get(key, lambda data: python_file_from_dict(path, roles, data))
-    if found is not None:
-        return found
-    analysed = analyze_python_source(path, roles, text, in_package)
-    cache.put(key, python_file_to_dict(analysed))
-    return analysed
+            yield file, PACKAGE_MODULE if _in_package(inventory, file.path) else SCRIPT, text
 
 
 def python_file_to_dict(file: PythonFile) -> dict[str, Any]:
@@ -85,12 +77,25 @@ def python_file_to_dict(file: PythonFile) -> dict[str, Any]:
     }
 
 
-def python_file_from_dict(path: str, roles: tuple[str, ...], data: dict[str, Any]) -> PythonFile:
-    """The PythonFile of `python_file_to_dict` at `path`; raises KeyError, TypeError or ValueError when malformed."""
+def python_file_from_dict(data: dict[str, Any]) -> PythonFile:
+    """The PythonFile of `python_file_to_dict`, without path and roles; raises KeyError, TypeError or ValueError
+    when malformed."""
     return PythonFile(
-        path, roles, code_facts_from_dict(data["code"]), bool(data["notebook_like"]),
+        "", (), code_facts_from_dict(data["code"]), bool(data["notebook_like"]),
         literal_refs_from_list(data["champion_comparisons"]),
     )
+
+
+def _analyse_script(text: str) -> PythonFile:
+    return analyze_python_source("", (), text)
+
+
+def _analyse_package_module(text: str) -> PythonFile:
+    return analyze_python_source("", (), text, in_package=True)
+
+
+SCRIPT = Codec("python", _analyse_script, python_file_to_dict, python_file_from_dict)
+PACKAGE_MODULE = Codec("python-package", _analyse_package_module, python_file_to_dict, python_file_from_dict)
 
 
 def _in_package(inventory: Inventory, path: str) -> bool:

@@ -1,0 +1,50 @@
+"""Work spread over processes: the per-file analysis of a large repository, on every core the process may use.
+
+A pool costs tens of milliseconds to start and its results must be copied back, so small batches run in this
+process. A pool that cannot start or loses a worker (a memory limit, say) falls back to this process too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_PARALLEL_WORK = 1_000_000  # total size (characters of source) below which the work runs in this process
+MAX_WORKERS = 8
+CHUNKS_PER_WORKER = 8  # smaller chunks balance uneven files; fewer chunks cost less to hand over
+
+
+def workers() -> int:
+    """The cores this process may run on, at most MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
+def map_parallel(function: Callable[[T], R], items: Sequence[T], sizes: Sequence[int]) -> list[R]:
+    """`[function(item) for item in items]`, in a process pool when the items' total size reaches
+    MIN_PARALLEL_WORK. `function` must be a module-level function and the items and results picklable."""
+    count = workers()
+    if count < 2 or len(items) < 2 * count or sum(sizes) < MIN_PARALLEL_WORK:
+        return [function(item) for item in items]
+    chunk = max(1, len(items) // (count * CHUNKS_PER_WORKER))
+    try:
+        with ProcessPoolExecutor(count, mp_context=_context()) as pool:
+            return list(pool.map(function, items, chunksize=chunk))
+    except (BrokenProcessPool, OSError):
+        return [function(item) for item in items]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork where the platform has it: workers start at once, with the tool's modules already imported."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else methods[0])

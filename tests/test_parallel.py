@@ -1,0 +1,111 @@
+"""The process pool for large repositories: the same facts as one process, and a fallback when it breaks."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+import mlops_audit.parallel as parallel
+from mlops_audit.audit import AuditOptions, run_audit
+from mlops_audit.cache import FactsCache
+from mlops_audit.facts import collect_facts
+from mlops_audit.inventory import build_inventory
+from mlops_audit.reporters import json_report
+from mlops_audit.testing import make_repo
+
+pytestmark = pytest.mark.skipif(parallel.workers() < 2, reason="one core: the pool is never used")
+
+
+def train_module(number: int) -> str:
+    return (
+        f"import mlflow\nimport numpy as np\nfrom sklearn.ensemble import RandomForestClassifier\n\n\n"
+        f"def train_{number}(frame, seed=42):\n    np.random.seed(seed)\n"
+        "    model = RandomForestClassifier(random_state=seed)\n    model.fit(frame, frame.y)\n"
+        f"    mlflow.sklearn.log_model(model, 'model_{number}')\n    return model\n"
+    )
+
+
+NOTEBOOK = ('{"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "execution_count": 2, "metadata": {}, '
+            '"outputs": [], "source": "import pandas as pd\\ndf = pd.read_csv(\'/home/ana/x.csv\')"}]}')
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Path:
+    files: dict[str, str] = {}
+    for project in ("churn", "fraud"):
+        files[f"{project}/requirements.txt"] = "mlflow==2.14.0\nscikit-learn==1.5.0\n"
+        files[f"{project}/dvc.yaml"] = "stages:\n  train:\n    cmd: python src/train_0.py\n"
+        files.update({f"{project}/src/train_{n}.py": train_module(n) for n in range(12)})
+        files[f"{project}/notebooks/eda.ipynb"] = NOTEBOOK
+    files["broken.py"] = "def broken(:\n"
+    return make_repo(tmp_path / "repo", files)
+
+
+def always_parallel(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every batch go to the pool; the list collects the size of each batch that did."""
+    batches: list[int] = []
+    pool = parallel.ProcessPoolExecutor
+
+    class CountingPool(pool):  # type: ignore[misc, valid-type]
+        def map(self, function, *iterables, **kwargs):  # type: ignore[no-untyped-def]
+            items = list(iterables[0])
+            batches.append(len(items))
+            return super().map(function, items, **kwargs)
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", CountingPool)
+    return batches
+
+
+def test_facts_made_in_the_pool_equal_those_made_in_this_process(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = collect_facts(build_inventory(monorepo))
+    batches = always_parallel(monkeypatch)
+    pooled = collect_facts(build_inventory(monorepo))
+    assert batches == [14]  # the distinct contents: 12 modules (the same in both projects), a notebook, a broken file
+    assert pooled == serial
+
+
+def test_a_monorepo_report_is_the_same_with_the_pool(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = json_report.render(run_audit(monorepo))
+    always_parallel(monkeypatch)
+    assert json_report.render(run_audit(monorepo)) == serial
+
+
+def test_each_content_is_analysed_once_per_audit_across_the_projects_of_a_monorepo(
+    monorepo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[FactsCache] = []
+    original = FactsCache.__init__
+
+    def remember(self: FactsCache, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(FactsCache, "__init__", remember)
+    assessment = run_audit(monorepo, AuditOptions(cache_dir=tmp_path / "cache"))
+    assert {project.root for project in assessment.projects} == {"churn", "fraud"}
+    (cache,) = made
+    assert (cache.misses, cache.writes) == (14, 14)  # the whole repository and both projects: one parse each
+
+
+def crash_in_a_worker(item: int) -> int:
+    if multiprocessing.parent_process() is not None:
+        os._exit(3)  # a worker killed, as by a memory limit
+    return item * 2
+
+
+def test_a_pool_that_loses_a_worker_falls_back_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
+    assert parallel.map_parallel(crash_in_a_worker, list(range(20)), [1] * 20) == [n * 2 for n in range(20)]
+
+
+def test_small_batches_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = always_parallel(monkeypatch)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 1000)
+    assert parallel.map_parallel(abs, [-1, -2, -3, -4, -5], [10] * 5) == [1, 2, 3, 4, 5]
+    assert batches == []
