@@ -177,23 +177,33 @@ def step_modules(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     `TrainingStep` running a built-in algorithm, a TFX `Trainer`), or from functions decorated as pipeline steps
     in any source, notebooks included; including every role in `require`."""
     counted = [role for role in _listed(params, "steps", PIPELINE_STEP_ROLES) if role in MODULE_ROLES]
+    found = {role: list(evidence) for role, evidence in _module_steps(facts).items() if role in counted}
+    for role, evidence in _declared_steps(facts, counted):
+        found.setdefault(role, []).append(evidence)
+    return _roles_verdict(found, params)
+
+
+def _module_steps(facts: Facts) -> dict[str, tuple[Evidence, ...]]:
+    """For every step role, the modules that implement it by their path, function names or components."""
+    return facts.derive("module_steps", _find_module_steps)
+
+
+def _find_module_steps(facts: Facts) -> dict[str, tuple[Evidence, ...]]:
     found: dict[str, list[Evidence]] = {}
     for file in facts.python.files:
         if file.notebook_like or not _roles_match(file.roles, "exclude"):
             continue
         if not (file.code.functions or file.code.has_main_guard):
             continue  # an empty stub is not a step
-        for role in counted:
-            evidence = _module_role_evidence(file.path, file.code.functions, MODULE_ROLES[role])
+        for role, pattern in MODULE_ROLES.items():
+            evidence = _module_role_evidence(file.path, file.code.functions, pattern)
             if evidence:
                 found.setdefault(role, []).append(evidence)
         for call in file.code.calls:
-            role = COMPONENT_ROLES.get(call.name.rsplit(".", 1)[-1])
-            if role in counted:
+            role = COMPONENT_ROLES.get(call.name.rpartition(".")[2])
+            if role in MODULE_ROLES:
                 found.setdefault(role, []).append(Evidence(file.path, call.line, snippet=clip(call.snippet)))
-    for role, evidence in _declared_steps(facts, counted):
-        found.setdefault(role, []).append(evidence)
-    return _roles_verdict(found, params)
+    return {role: tuple(evidence) for role, evidence in found.items()}
 
 
 def _declared_steps(facts: Facts, counted: list[str]) -> Iterator[tuple[str, Evidence]]:
@@ -318,7 +328,11 @@ def pipeline_trains(facts: Facts) -> bool:
     return any(STEP_ROLES["train"].search(step.text) for step in _pipeline_steps(facts))
 
 
-def _pipeline_steps(facts: Facts) -> Iterator[_Step]:
+def _pipeline_steps(facts: Facts) -> tuple[_Step, ...]:
+    return facts.derive("pipeline_steps", lambda facts: tuple(_find_pipeline_steps(facts)))
+
+
+def _find_pipeline_steps(facts: Facts) -> Iterator[_Step]:
     for stage in facts.data.stages:
         yield _Step(_stage_text(stage), Evidence(stage.path, stage.line, snippet=clip(f"stage {stage.name}")))
     for unit in _units(facts, {}):
@@ -346,6 +360,8 @@ def _call_step_text(call: CallRef) -> str | None:
     last = call.name.rsplit(".", 1)[-1]
     if last in COMPONENT_ROLES:
         return COMPONENT_ROLES[last]
+    if not call.literals:
+        return None
     literals = dict(call.literals)
     if last.endswith("Operator") and "task_id" in literals:
         return literals["task_id"].strip("'\"").lower()

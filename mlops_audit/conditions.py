@@ -133,8 +133,8 @@ class Evaluator:
         matcher = _name_matcher(primitive, _names(condition[primitive]))
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
-        evidence: list[Evidence] = []
-        names: list[str] = []
+        found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
+        matched: list[tuple[CodeUnit, str, _Ref]] = []
         for name in filter(matcher, index):
             for unit, ref in index[name]:
                 if unit.kind not in kinds or not _role_ok(unit.roles, roles):
@@ -143,9 +143,11 @@ class Evaluator:
                     (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals)
                 ):
                     continue
-                evidence.append(_code_evidence(unit.path, name, ref))
-                names.append(name)
-        return _found(evidence, ", ".join(dict.fromkeys(names[:5])))
+                position = ref[0] if isinstance(ref, tuple) else ref
+                found.append((unit.path, position.cell or 0, position.line, len(matched)))
+                matched.append((unit, name, ref))
+        names = [name for _, name, _ in matched[:5]]
+        return _found(_first_evidence(found, matched), ", ".join(dict.fromkeys(names)))
 
     def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, _Ref]]]:
         """Every code reference of one kind by name, built once per audit; evidence is made only for matches."""
@@ -222,6 +224,22 @@ def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:
 
 
 _Ref = ImportRef | CallRef | DecoratorRef | tuple[ClassRef, str]
+
+
+def _first_evidence(
+    found: list[tuple[str, int, int, int]], matched: list[tuple[CodeUnit, str, _Ref]]
+) -> list[Evidence]:
+    """The evidence of the matches that can be among the first EVIDENCE_LIMIT once sorted: made in position order
+    until that many distinct ones are made and their last position is complete."""
+    evidence: set[Evidence] = set()
+    last: tuple[str, int, int] | None = None
+    for path, cell, line, index in sorted(found):
+        if len(evidence) >= EVIDENCE_LIMIT and (path, cell, line) != last:
+            break
+        unit, name, ref = matched[index]
+        evidence.add(_code_evidence(unit.path, name, ref))
+        last = (path, cell, line)
+    return list(evidence)
 
 
 def _code_refs(primitive: str, unit: CodeUnit) -> Iterator[tuple[str, _Ref]]:

@@ -13,6 +13,7 @@ nothing should be judged unreachable.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import shlex
@@ -266,7 +267,13 @@ def _orchestrator_evidence(path: str, code: CodeFacts) -> Evidence | None:
 
 
 def _under_any(name: str, prefixes: tuple[str, ...]) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+    """`name` is one of `prefixes` or a name inside one of them."""
+    return _prefix_pattern(prefixes).match(name) is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("(?:" + "|".join(map(re.escape, prefixes)) + r")(?:\.|\Z)")
 
 
 # --- commands -----------------------------------------------------------------------------------------------
