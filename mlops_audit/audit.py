@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mlops_audit.assessment_cache import assessment_from_data, assessment_key, assessment_to_data
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
@@ -74,10 +75,16 @@ def audit_repository(inventory: Inventory, options: AuditOptions, root: str) -> 
     its evidence paths leading from the repository root."""
     inventory = as_generated(inventory)  # a project template is judged as the project it generates
     cache = _cache(options, inventory)
-    try:
+    if cache.folder is None:
         return _audit_projects(inventory, options, root, cache)
-    finally:
+    kept = FactsCache(cache.folder)  # whole assessments, counted apart from the per-file facts
+    key = assessment_key(inventory, options, root)
+    assessment = kept.get(key, assessment_from_data)
+    if assessment is None:
+        assessment = _audit_projects(inventory, options, root, cache)
+        kept.put(key, assessment_to_data(assessment))
         cache.prune()
+    return assessment
 
 
 def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache:

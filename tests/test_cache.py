@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import git
+
 import mlops_audit.audit as audit_module
 import mlops_audit.cache as cache_module
 from mlops_audit.analyzers.notebooks import notebook_from_dict, notebook_to_dict, read_notebook
 from mlops_audit.analyzers.python_code import analyze_python_source, python_file_from_dict, python_file_to_dict
+from mlops_audit.assessment_cache import assessment_from_data, assessment_to_data
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.cache import FactsCache, default_cache_dir
 from mlops_audit.facts import collect_facts
@@ -54,6 +58,24 @@ FILES = {
     "requirements.txt": "mlflow==2.14.0\nscikit-learn==1.5.0\n",
 }
 ANALYSED = 7  # the .py and .ipynb files above
+TEAM_PACK = """pack: team
+rules:
+  - id: TEAM-DOC-01
+    slug: team-model-card
+    title: {title}
+    level: 1
+    category: DOC
+    weight: 1
+    gate: false
+    confidence: A
+    rationale: Reviewers read the model card.
+    source: team handbook
+    check: {{file: MODEL_CARD.md}}
+    remediation: Write MODEL_CARD.md.
+    examples:
+      pass: [{{files: {{MODEL_CARD.md: "# Card"}}}}]
+      fail: [{{files: {{README.md: "# Readme"}}}}]
+"""
 
 
 class CountingCache(FactsCache):
@@ -86,7 +108,7 @@ def entries(folder: Path) -> list[Path]:
     return sorted(folder.glob("??/*.json"))
 
 
-def test_a_warm_audit_reads_every_code_file_from_the_cache_and_reports_the_same(
+def test_a_warm_audit_of_an_unchanged_repository_reports_the_stored_assessment_without_analysing(
     repo: Path, tmp_path: Path, counting: list[FactsCache]
 ) -> None:
     cache_dir = tmp_path / "cache"
@@ -94,11 +116,62 @@ def test_a_warm_audit_reads_every_code_file_from_the_cache_and_reports_the_same(
     cold = report(repo, cache_dir)
     warm = report(repo, cache_dir)
     assert cold == uncached and warm == uncached
-    memory_only, first, second = counting
+    memory_only, cold_files, cold_kept, warm_files, warm_kept = counting
     assert memory_only.folder is None and memory_only.writes == 0
-    assert (first.hits, first.misses, first.writes) == (0, ANALYSED, ANALYSED)
-    assert (second.hits, second.misses, second.writes) == (ANALYSED, 0, 0)
-    assert len(entries(cache_dir)) == ANALYSED
+    assert (cold_files.hits, cold_files.misses, cold_files.writes) == (0, ANALYSED, ANALYSED)
+    assert (cold_kept.hits, cold_kept.misses, cold_kept.writes) == (0, 1, 1)
+    assert (warm_files.hits, warm_files.misses) == (0, 0)
+    assert (warm_kept.hits, warm_kept.misses) == (1, 0)
+    assert len(entries(cache_dir)) == ANALYSED + 1
+
+
+def test_after_a_change_every_unchanged_code_file_comes_from_the_cache(
+    repo: Path, tmp_path: Path, counting: list[FactsCache]
+) -> None:
+    cache_dir = tmp_path / "cache"
+    report(repo, cache_dir)
+    (repo / "requirements.txt").write_text("mlflow==2.15.0\nscikit-learn==1.5.0\ntorch==2.3.0\n", encoding="utf-8")
+    warm = report(repo, cache_dir)
+    assert warm == report(repo, None)
+    _, _, files, kept = counting[:4]
+    assert (files.hits, files.misses) == (ANALYSED, 0)
+    assert (kept.hits, kept.misses, kept.writes) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("change", ["commit", "select", "pack", "untracked", "root"])
+def test_the_stored_assessment_is_not_used_once_anything_it_depends_on_changes(
+    repo: Path, tmp_path: Path, change: str
+) -> None:
+    pack = tmp_path / "team.yaml"
+    pack.write_text(TEAM_PACK.format(title="Model card"), encoding="utf-8")
+    options = AuditOptions(cache_dir=tmp_path / "cache", extra_packs=(pack,))
+    run_audit(repo, options, str(repo))  # stores the assessment of the repository as it was
+    shown = str(repo)
+    if change == "commit":
+        git.Repo(repo).git.commit("--allow-empty", "-q", "-m", "one more")
+    elif change == "select":
+        options = replace(options, select=("L0",))
+    elif change == "pack":
+        pack.write_text(TEAM_PACK.format(title="A model card"), encoding="utf-8")
+    elif change == "untracked":
+        (repo / "MODEL_CARD.md").write_text("# Card\n", encoding="utf-8")
+    else:
+        shown = "elsewhere"
+    fresh = run_audit(repo, replace(options, cache_dir=None), shown)
+    assert json_report.render(run_audit(repo, options, shown)) == json_report.render(fresh)
+
+
+def test_a_stored_assessment_reads_back_equal(tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "level2-cicd-platform"
+    assessment = run_audit(fixture)
+    data = json.loads(json.dumps(assessment_to_data(assessment)))
+    assert assessment_from_data(data) == assessment
+
+
+@pytest.mark.parametrize("garbage", [{"root": 1}, {"findings": "many"}, [], None, "x"])
+def test_a_stored_assessment_of_the_wrong_shape_does_not_decode(garbage: object) -> None:
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        assessment_from_data(garbage)
 
 
 def test_cached_facts_equal_fresh_ones(repo: Path, tmp_path: Path) -> None:
