@@ -28,7 +28,6 @@ from mlops_audit.outputs import FORMATS, plan_outputs, render
 from mlops_audit.packs import find_rule, load_rules
 from mlops_audit.quality_gate import SEVERITIES, gate_failures
 from mlops_audit.reporters.text import summary
-from mlops_audit.scaffold.command import scaffold as run_scaffold
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -176,6 +175,8 @@ def lint_files(files: tuple[str, ...], select: tuple[str, ...], ignore: tuple[st
 @click.option("--apply", "mode", flag_value="apply", help="Write the files; never overwrites a file of yours.")
 def scaffold(path: str, to_level: int | None, rules: tuple[str, ...], mode: str) -> None:
     """Plan, show and write the files and code changes that fix failed rules at PATH, fitted to its stack."""
+    from mlops_audit.scaffold.command import scaffold as run_scaffold  # libcst is slow to import: only here
+
     code = run_scaffold(Path(path), to_level, _split(rules), mode, sys.stdout)  # type: ignore[arg-type]
     if code:
         raise SystemExit(code)

@@ -269,17 +269,19 @@ class ViewReader:
 
 
 class WorkTreeReader:
-    """Reads files on disk under `root`, never through a symlink that leads out of it."""
+    """Reads files on disk under `root`, never through a symlink that leads out of it. Each folder is resolved
+    once; a file that is not itself a symlink is then read from its resolved folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._folders: dict[str, str] = {}  # a folder's path under the root -> its real path, when inside the root
 
     def read(self, path: str, limit: int) -> bytes | None:
         real = self._open_path(path)
         if real is None:
             return None
         try:
-            with real.open("rb") as handle:
+            with open(real, "rb") as handle:
                 return handle.read(limit)
         except OSError as error:
             raise Unreadable(f"cannot be read: {error.strerror}") from None
@@ -287,16 +289,31 @@ class WorkTreeReader:
     def close(self) -> None:
         """Nothing to release."""
 
-    def _open_path(self, path: str) -> Path | None:
+    def _open_path(self, path: str) -> str | None:
         """The real path of a listed file, or None when it is not a regular file."""
-        candidate = self.root / path
+        folder, _, name = path.rpartition("/")
+        real_folder = self._folders.get(folder)
+        if real_folder is None:
+            real_folder = self._folders[folder] = str(self._resolve(folder))
+        candidate = os.path.join(real_folder, name)
         try:
-            resolved = candidate.resolve(strict=True)
+            mode = os.lstat(candidate).st_mode
+        except OSError:
+            raise Unreadable("cannot be resolved (broken symlink or symlink loop)") from None
+        if stat.S_ISLNK(mode):
+            resolved = self._resolve(path)
+            return str(resolved) if resolved.is_file() else None
+        return candidate if stat.S_ISREG(mode) else None
+
+    def _resolve(self, path: str) -> Path:
+        """The real path of `path` under the root; Unreadable when it cannot be resolved or leads outside."""
+        try:
+            resolved = (self.root / path).resolve(strict=True)
         except (OSError, RuntimeError):
             raise Unreadable("cannot be resolved (broken symlink or symlink loop)") from None
         if not resolved.is_relative_to(self.root):
             raise Unreadable("is a symlink that leads outside the audited root; not read", "symlink")
-        return resolved if resolved.is_file() else None
+        return resolved
 
 
 @dataclass(frozen=True, slots=True)
