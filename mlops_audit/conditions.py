@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_audit.analyzers.code import CallRef, ClassRef, DecoratorRef, ImportRef
-from mlops_audit.inventory import matches
+from mlops_audit.inventory import glob_matcher
 from mlops_audit.model import Evidence, clip
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class Evaluator:
     def __init__(self, facts: Facts, builtins: Mapping[str, Builtin]) -> None:
         self.facts = facts
         self.builtins = builtins
-        self._indexes: dict[str, dict[str, list[tuple[CodeUnit, _Ref]]]] = {}
+        self._indexes: dict[str, dict[str, list[tuple[CodeUnit, list[_Ref]]]]] = {}
 
     def __call__(self, condition: Mapping[str, Any]) -> Verdict:
         """The verdict of a (validated) condition."""
@@ -136,26 +136,30 @@ class Evaluator:
         found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
         matched: list[tuple[CodeUnit, str, _Ref]] = []
         for name in filter(matcher, index):
-            for unit, ref in index[name]:
+            for unit, refs in index[name]:
                 if unit.kind not in kinds or not _role_ok(unit.roles, roles):
                     continue
-                if isinstance(ref, CallRef) and (
-                    (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals)
-                ):
-                    continue
-                position = ref[0] if isinstance(ref, tuple) else ref
-                found.append((unit.path, position.cell or 0, position.line, len(matched)))
-                matched.append((unit, name, ref))
+                for ref in refs:
+                    if (keyword or literal) and isinstance(ref, CallRef) and (
+                        (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals)
+                    ):
+                        continue
+                    position = ref[0] if isinstance(ref, tuple) else ref
+                    found.append((unit.path, position.cell or 0, position.line, len(matched)))
+                    matched.append((unit, name, ref))
         names = [name for _, name, _ in matched[:5]]
         return _found(_first_evidence(found, matched), ", ".join(dict.fromkeys(names)))
 
-    def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, _Ref]]]:
-        """Every code reference of one kind by name, built once per audit; evidence is made only for matches."""
+    def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, list[_Ref]]]]:
+        """Every code reference of one kind by name, then by unit; built once per audit."""
         if primitive not in self._indexes:
-            index: dict[str, list[tuple[CodeUnit, _Ref]]] = {}
+            index: dict[str, list[tuple[CodeUnit, list[_Ref]]]] = {}
             for unit in self.facts.code_units():
+                by_name: dict[str, list[_Ref]] = {}
                 for name, ref in _code_refs(primitive, unit):
-                    index.setdefault(name, []).append((unit, ref))
+                    by_name.setdefault(name, []).append(ref)
+                for name, refs in by_name.items():
+                    index.setdefault(name, []).append((unit, refs))
             self._indexes[primitive] = index
         return self._indexes[primitive]
 
@@ -203,10 +207,11 @@ def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
     patterns = _names(condition["file"])
     kinds = _names(condition["kind"]) if "kind" in condition else None
     roles = condition.get("roles", "any")
+    matcher = glob_matcher(tuple(patterns))
     hits = [
         f
         for f in facts.files
-        if matches(f.path, patterns)
+        if matcher(f.path)
         and (not condition.get("tracked") or f.tracked)
         and (kinds is None or f.kind in kinds)
         and f.size >= condition.get("min_size", 0)

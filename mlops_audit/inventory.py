@@ -190,7 +190,8 @@ class Inventory:
 
     def glob(self, *patterns: str) -> list[RepoFile]:
         """Files whose path matches any glob; a pattern without `/` also matches the file name anywhere."""
-        return [f for f in self.files if matches(f.path, patterns)]
+        matcher = glob_matcher(patterns)
+        return [f for f in self.files if matcher(f.path)]
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """At most `limit` bytes of a file, or None when it cannot be read safely."""
@@ -429,8 +430,16 @@ def template_view(inventory: Inventory, template: Template) -> Inventory:
 
 def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
     """Whether `path` matches a glob; a glob without `/` also matches the file name anywhere."""
-    whole, name_only = _glob_regexes(tuple(patterns))
-    return bool(whole.match(path) or (name_only and name_only.match(path.rsplit("/", 1)[-1])))
+    return glob_matcher(tuple(patterns))(path)
+
+
+@functools.lru_cache(maxsize=1024)
+def glob_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """`matches` for fixed globs, for testing many paths."""
+    whole, name_only = _glob_regexes(patterns)
+    if name_only is None:
+        return lambda path: whole.match(path) is not None
+    return lambda path: whole.match(path) is not None or name_only.match(path.rpartition("/")[2]) is not None
 
 
 @functools.lru_cache(maxsize=1024)

@@ -20,7 +20,7 @@ import bisect
 import re
 import warnings
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from mlops_audit.model import SNIPPET_LIMIT, clip
 
@@ -164,14 +164,19 @@ MODEL_LIKE = re.compile(r"model|net|clf|classifier|regressor|estimator|booster|^
 
 def extract_code_facts(source: str) -> CodeFacts:
     """Facts of one source text; a text that does not parse gives only `loc` and `syntax_error`."""
-    source = _normalise(source)
+    return extract_code_facts_and_tree(source)[0]
+
+
+def extract_code_facts_and_tree(source: str) -> tuple[CodeFacts, ast.Module | None]:
+    """The facts of one source text, and its tree (None when it does not parse) for further reading."""
+    source = normalise(source)
     loc = count_loc(source)
     tree, error = parse(source)
     if tree is None:
-        return CodeFacts(loc=loc, syntax_error=error)
+        return CodeFacts(loc=loc, syntax_error=error), None
     collector = _Collector()
     collector.walk(tree, source.split("\n"), _plain)
-    return collector.facts(loc)
+    return collector.facts(loc), tree
 
 
 def extract_cells_facts(cells: Sequence[tuple[int, str]]) -> CodeFacts:
@@ -180,7 +185,7 @@ def extract_cells_facts(cells: Sequence[tuple[int, str]]) -> CodeFacts:
     When the joined cells do not parse, each cell is parsed alone and the ones that parse still give their facts,
     resolved through one import table; `syntax_error` then names the first cell that does not parse.
     """
-    cells = [(number, _normalise(text)) for number, text in cells]
+    cells = [(number, normalise(text)) for number, text in cells]
     joined, origins = _join(cells)
     loc = count_loc(joined)
     tree, _ = parse(joined)
@@ -217,7 +222,8 @@ def count_loc(source: str) -> int:
     return sum(1 for line in source.split("\n") if (text := line.strip()) and not text.startswith("#"))
 
 
-def _normalise(source: str) -> str:
+def normalise(source: str) -> str:
+    """Without a byte-order mark, every line ending a `\\n`: as the parsed tree numbers lines."""
     return source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -264,8 +270,18 @@ class _Collector:
         self.unit += 1
         unit = self.unit
         self.main_guard = self.main_guard or any(_is_main_guard(node) for node in tree.body)
-        for node in _nodes(tree):
+        # Every node that can hold a call, a string or a definition, depth first; faster than `ast.walk`.
+        stack: list[ast.AST] = [tree]
+        pop, push, extend, children = stack.pop, stack.append, stack.extend, CHILD_FIELDS.get
+        while stack:
+            node = pop()
             kind = type(node)
+            for name in children(kind, ()):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend(value)
+                elif value is not None:
+                    push(value)
             if kind is ast.Call:
                 site = _site(unit, node, _written(node.func), locate)
                 self.calls.append((site, node, _snippet(lines, node)))
@@ -357,21 +373,6 @@ class _Collector:
             return written
         index = bisect.bisect_right(candidates, (position, "\uffff")) - 1
         return candidates[max(index, 0)][1] + head[len(bare):] + dot + rest
-
-
-def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node that can hold a call, a string or a definition; faster than `ast.walk` on big files."""
-    stack = [tree]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        node = pop()
-        yield node
-        for name in CHILD_FIELDS.get(type(node), ()):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                extend(value)
-            elif value is not None:
-                push(value)
 
 
 def _child_fields() -> dict[type, tuple[str, ...]]:

@@ -14,9 +14,9 @@ from mlops_audit.analyzers.code import (
     as_dict,
     code_facts_from_dict,
     code_facts_to_dict,
-    extract_code_facts,
+    extract_code_facts_and_tree,
     literal_refs_from_list,
-    parse,
+    normalise,
 )
 from mlops_audit.cache import Codec, FactsCache
 from mlops_audit.inventory import Inventory, RepoFile
@@ -105,19 +105,17 @@ def _in_package(inventory: Inventory, path: str) -> bool:
 
 def analyze_python_source(path: str, roles: tuple[str, ...], text: str, in_package: bool = False) -> PythonFile:
     """One file's facts; a file that does not parse keeps its `syntax_error`."""
-    code = extract_code_facts(text)
-    return PythonFile(path, roles, code, is_notebook_like(text, in_package), champion_comparisons(text))
+    code, tree = extract_code_facts_and_tree(text)
+    comparisons = champion_comparisons(text, tree) if tree is not None else ()
+    return PythonFile(path, roles, code, is_notebook_like(text, in_package), comparisons)
 
 
-def champion_comparisons(text: str) -> tuple[LiteralRef, ...]:
+def champion_comparisons(text: str, tree: ast.Module) -> tuple[LiteralRef, ...]:
     """Comparisons (<, <=, >, >=) of which exactly one side names the production model and neither side is a
-    constant: the champion/challenger decision written as plain code."""
+    constant: the champion/challenger decision written as plain code. `tree` is the text's parsed module."""
     if not REFERENCE_MODEL.search(text.lower()):
         return ()
-    tree, _ = parse(text)
-    if tree is None:
-        return ()
-    lines = text.split("\n")
+    lines = normalise(text).split("\n")
     found = [
         LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno)
         for node in ast.walk(tree)
