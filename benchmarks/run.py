@@ -1,126 +1,138 @@
-"""Audit speed as a ratio to the parse floor, measured in one run.
+"""The speed benchmarks, every ratio measured in one run.
 
-    python benchmarks/run.py [PATH ...]
+    python benchmarks/run.py [--sizes 1000,5000,20000] [--repeat 3] [PATH ...]
 
-For a generated ML repository (deterministic, 600 files) and every PATH given, prints the wall time of a full
-audit without a cache (cold), of the first audit into an empty facts cache (fill), of an audit whose cache that
-first run filled (warm), and of the floor: one process that `ast.parse`s every `.py` and `json.loads` every
-`.ipynb` of the same files. Machines are noisy: compare the ratios of one run, not seconds across runs.
+For synthetic ML monorepos of the given sizes (benchmarks/synthetic.py, deterministic) and every repository PATH
+given, each command runs as its own process, as a user runs it, and the best of `--repeat` runs is kept
+(repositories over 10,000 files run once):
+
+- floor: `benchmarks/floor.py`, one process that `ast.parse`s every tracked `.py` and `json.loads` every `.ipynb`;
+- cold: `mlops-audit audit --no-cache`;
+- warm: the same audit with a facts cache that an earlier audit of the unchanged repository filled;
+- lint: `mlops-audit lint` on 10 files (in a synthetic repository, 10 files just changed);
+- peak RSS: the largest resident set of any one process of the cold audit (its pool workers included).
+
+Then the lint's time in the largest synthetic repository over its time in the smallest, and the cold audit's cost
+per file (the slope of a least-squares line through the synthetic sizes). Machines are noisy: compare the ratios
+of one run, never seconds across runs.
 """
 
 from __future__ import annotations
 
-import ast
-import json
+import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+sys.path.insert(0, str(PROJECT))
 
-from mlops_audit.audit import AuditOptions, run_audit  # noqa: E402
-from mlops_audit.inventory import build_inventory  # noqa: E402
-from mlops_audit.testing import make_repo  # noqa: E402
+from benchmarks.floor import tracked  # noqa: E402
+from benchmarks.synthetic import generate  # noqa: E402
 
-MODULE = '''"""Step {n} of the churn pipeline."""
-import json
-import numpy as np
-import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import train_test_split
+LINTED = 10
+SINGLE_RUN_FILES = 10_000
 
 
-def load_{n}(path: str) -> pd.DataFrame:
-    frame = pd.read_csv(path)
-    return frame.dropna()
+@dataclass
+class Row:
+    label: str
+    files: int
+    floor: float
+    cold: float
+    warm: float
+    lint: float
+    rss_mb: float
 
 
-def train_{n}(frame: pd.DataFrame, seed: int = 42) -> RandomForestClassifier:
-    np.random.seed(seed)
-    features, target = frame.drop(columns=["churn"]), frame["churn"]
-    x_train, x_test, y_train, y_test = train_test_split(features, target, random_state=seed)
-    model = RandomForestClassifier(n_estimators=100 + {n}, random_state=seed)
-    model.fit(x_train, y_train)
-    with open("metrics_{n}.json", "w") as handle:
-        json.dump({{"score": model.score(x_test, y_test)}}, handle)
-    return model
-
-
-if __name__ == "__main__":
-    train_{n}(load_{n}("data/train.csv"))
-'''
-
-
-def notebook(n: int) -> str:
-    cells = [
-        {"cell_type": "markdown", "metadata": {}, "source": [f"# Exploration {n}\n"]},
-        {"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [],
-         "source": ["import pandas as pd\n", "df = pd.read_csv('data/train.csv')\n"]},
-        {"cell_type": "code", "execution_count": 2, "metadata": {}, "outputs": [
-            {"output_type": "stream", "name": "stdout", "text": ["rows: 1000\n"]}],
-         "source": ["print('rows:', len(df))\n", "df.describe()\n"]},
-    ]
-    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-
-
-def synthetic_repo(root: Path, modules: int = 540, notebooks: int = 40) -> Path:
-    files: dict[str, str] = {f"src/pkg/step_{n}.py": MODULE.format(n=n) for n in range(modules)}
-    files.update({f"notebooks/eda_{n}.ipynb": notebook(n) for n in range(notebooks)})
-    files.update({
-        "src/pkg/__init__.py": "",
-        "dvc.yaml": "stages:\n  train:\n    cmd: python src/pkg/step_0.py\n    deps: [data/train.csv]\n",
-        ".github/workflows/ci.yml": "on: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
-                                    "    steps:\n      - run: pytest\n",
-        "requirements.txt": "pandas==2.2.2\nscikit-learn==1.5.0\nnumpy==1.26.4\n",
-    })
-    return make_repo(root, files)
-
-
-def floor(root: Path) -> float:
-    inventory = build_inventory(root)
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB, the largest process of the tree) of one run of `command`."""
     start = time.perf_counter()
-    for file in inventory.of_kind("python", "notebook"):
-        text = (root / file.path).read_text(encoding="utf-8", errors="replace")
-        try:
-            ast.parse(text) if file.kind == "python" else json.loads(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass
-    return time.perf_counter() - start
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors}")
+    return seconds, usage.ru_maxrss / 1024
 
 
-def audit_time(root: Path, cache_dir: Path | None = None) -> float:
-    start = time.perf_counter()
-    run_audit(root, AuditOptions(cache_dir=cache_dir))
-    return time.perf_counter() - start
+def best(command: list[str], cwd: Path, env: dict[str, str], repeat: int) -> tuple[float, float]:
+    runs = [timed(command, cwd, env) for _ in range(repeat)]
+    return min(seconds for seconds, _ in runs), max(rss for _, rss in runs)
 
 
-def fill_time(root: Path) -> float:
-    """An audit into an empty cache: the cold run that pays for writing every entry."""
-    with tempfile.TemporaryDirectory() as cache_dir:
-        return audit_time(root, Path(cache_dir))
+def lint_targets(root: Path, change: bool) -> list[str]:
+    """Ten code files spread over the repository; in a synthetic one, each gets a new line first."""
+    code = [name for name in tracked(str(root)) if name.endswith((".py", ".ipynb"))]
+    step = max(1, len(code) // LINTED)
+    chosen = code[::step][:LINTED]
+    for name in chosen if change else ():
+        if name.endswith(".py"):
+            with open(root / name, "a", encoding="utf-8") as handle:
+                handle.write("\nCHANGED = True\n")
+    return chosen
 
 
-def measure(label: str, root: Path) -> None:
-    audit_time(root)  # warm the file system cache so both sides read from memory
-    floor_s = min(floor(root) for _ in range(3))
-    cold_s = min(audit_time(root) for _ in range(3))
-    fill_s = min(fill_time(root) for _ in range(3))
-    with tempfile.TemporaryDirectory() as cache_dir:
-        audit_time(root, Path(cache_dir))
-        warm_s = min(audit_time(root, Path(cache_dir)) for _ in range(3))
-    files = len(build_inventory(root).files)
-    print(f"{label:<30} {files:>6} files  floor {floor_s:6.3f} s  "
-          + "  ".join(f"{name} {seconds:6.3f} s {seconds / floor_s:5.2f}x"
-                      for name, seconds in (("cold", cold_s), ("fill", fill_s), ("warm", warm_s))))
+def measure(label: str, root: Path, repeat: int, synthetic: bool) -> Row:
+    files = len(tracked(str(root)))
+    repeat = 1 if files > SINGLE_RUN_FILES else repeat
+    python = sys.executable
+    audit = [python, "-m", "mlops_audit", "audit", str(root), "--format", "json", "--exit-zero"]
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "PYTHONPATH": str(PROJECT), "XDG_CACHE_HOME": cache, "PRE_COMMIT": ""}
+        timed([python, str(HERE / "floor.py"), str(root)], root, env)  # the files into the page cache
+        floor, _ = best([python, str(HERE / "floor.py"), str(root)], root, env, repeat)
+        cold, rss = best([*audit, "--no-cache"], root, env, repeat)
+        timed(audit, root, env)  # fills the cache
+        warm, _ = best(audit, root, env, repeat)
+        lint, _ = best([python, "-m", "mlops_audit", "lint", *lint_targets(root, synthetic)], root, env, repeat)
+    return Row(label, files, floor, cold, warm, lint, rss)
 
 
-def main(paths: list[str]) -> None:
+def slope(rows: list[Row]) -> float:
+    """Seconds of cold audit per file: the least-squares slope through (files, cold seconds)."""
+    mean_x = sum(r.files for r in rows) / len(rows)
+    mean_y = sum(r.cold for r in rows) / len(rows)
+    spread = sum((r.files - mean_x) ** 2 for r in rows)
+    return sum((r.files - mean_x) * (r.cold - mean_y) for r in rows) / spread if spread else 0.0
+
+
+def show(row: Row) -> None:
+    print(f"{row.label:<28} {row.files:>6} files  floor {row.floor:7.2f} s  "
+          f"cold {row.cold:7.2f} s {row.cold / row.floor:5.2f}x  warm {row.warm:6.2f} s {row.warm / row.floor:5.2f}x  "
+          f"lint({LINTED}) {row.lint:5.2f} s  peak RSS {row.rss_mb:5.0f} MB", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="real repositories to measure too")
+    parser.add_argument("--sizes", default="1000,5000,20000", help="synthetic repository sizes, in files")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is kept")
+    arguments = parser.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",") if size]
+    synthetic: list[Row] = []
     with tempfile.TemporaryDirectory() as scratch:
-        measure("synthetic ML repository", synthetic_repo(Path(scratch) / "synthetic"))
-    for path in paths:
-        measure(path, Path(path))
+        for size in sizes:
+            root = generate(Path(scratch) / f"synthetic-{size}", size)
+            synthetic.append(measure(f"synthetic monorepo {size}", root, arguments.repeat, synthetic=True))
+            show(synthetic[-1])
+    for path in arguments.paths:
+        show(measure(path.name, path.resolve(), arguments.repeat, synthetic=False))
+    if len(synthetic) > 1:
+        small, large = synthetic[0], synthetic[-1]
+        print(f"lint on {LINTED} files: {large.files} files / {small.files} files = {large.lint / small.lint:.2f}x")
+        per_file = slope(synthetic)
+        print(f"cold audit cost: {per_file * 1000:.2f} ms per file (least squares over {len(synthetic)} sizes); "
+              f"per file at {large.files} / at {small.files} files = "
+              f"{(large.cold / large.files) / (small.cold / small.files):.2f}x")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -9,11 +9,10 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import git
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import git
 
 import mlops_audit.audit as audit_module
 import mlops_audit.cache as cache_module
