@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from mlops_audit.parallel import map_parallel
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 50_000
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
 SUFFIX = ".json"
 
 T = TypeVar("T")
@@ -103,7 +105,7 @@ class FactsCache:
     def get(self, key: str, decode: Callable[[Any], T]) -> T | None:
         """The decoded value stored under `key`, or None when absent, unreadable, stale or malformed."""
         try:
-            entry = json.loads(self._path(key).read_bytes())
+            entry = json.loads(_read_regular(self._path(key)))
             if entry["key"] != key or entry["version"] != self.version:
                 raise ValueError("stale entry")
             value = decode(entry["value"])
@@ -119,6 +121,8 @@ class FactsCache:
             path = self._path(key)
             data = json.dumps({"key": key, "version": self.version, "value": value}, separators=(",", ":"))
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent.is_symlink():  # planted to lead writes elsewhere
+                return
             handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         except (OSError, TypeError, ValueError):
             return
@@ -172,6 +176,22 @@ class FactsCache:
                     continue
                 found.append((status.st_mtime, status.st_size, Path(item.path)))
         return found
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of a regular file, at most MAX_ENTRY_BYTES; OSError for anything else (a FIFO, a device, a
+    symlink), never a wait or an endless read."""
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(MAX_ENTRY_BYTES + 1)
+    finally:
+        os.close(handle)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise OSError(f"{path} is over {MAX_ENTRY_BYTES} bytes")
+    return data
 
 
 def _analyse(job: tuple[Codec[T], str]) -> T:

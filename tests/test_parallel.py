@@ -89,8 +89,9 @@ def test_each_content_is_analysed_once_per_audit_across_the_projects_of_a_monore
     monkeypatch.setattr(FactsCache, "__init__", remember)
     assessment = run_audit(monorepo, AuditOptions(cache_dir=tmp_path / "cache"))
     assert {project.root for project in assessment.projects} == {"churn", "fraud"}
-    (cache,) = made
-    assert (cache.misses, cache.writes) == (14, 14)  # the whole repository and both projects: one parse each
+    files, assessments = made  # the per-file facts, and the whole assessments kept apart
+    assert (files.misses, files.writes) == (14, 14)  # the whole repository and both projects: one parse each
+    assert (assessments.misses, assessments.writes) == (1, 1)
 
 
 def crash_in_a_worker(item: int) -> int:
