@@ -11,10 +11,11 @@ from mlops_audit.assessment_cache import assessment_from_data, assessment_key, a
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
-from mlops_audit.facts import Facts, collect_facts
+from mlops_audit.facts import Facts, analyse_sources, collect_facts
 from mlops_audit.inventory import Inventory, build_inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
+from mlops_audit.parallel import fork_map
 from mlops_audit.projects import MAX_PROJECTS, find_project_roots, shared_paths
 from mlops_audit.scoring import assess
 from mlops_audit.suppressions import ConfigSuppression, apply_suppressions, scan_inline
@@ -96,19 +97,32 @@ def _cache(options: AuditOptions, inventory: Inventory) -> FactsCache:
     return FactsCache(None if folder.is_relative_to(inventory.root.resolve()) else folder)
 
 
+@dataclass(frozen=True)
+class _Monorepo:
+    """What the audit of every project of a monorepo shares."""
+
+    inventory: Inventory
+    options: AuditOptions
+    root: str
+    cache: FactsCache
+    known: Sequence[Rule]
+    shared: tuple[str, ...]
+
+
 def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
-    whole = audit_inventory(inventory, options, root, cache, known)
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     if len(found.roots) < 2:
-        return whole
-    shared = shared_paths(paths, found.roots)
-    assessed = []
-    for project in found.roots:
-        view = inventory.subset(project, shared)
-        assessment = audit_inventory(view, _within(options, project), root, cache, known)
-        assessed.append((project, _from_repository(assessment, view, {entry.source for entry in options.suppress})))
+        return audit_inventory(inventory, options, root, cache, known)
+    monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))
+    analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
+    jobs = ["", *found.roots]  # "" is the whole repository
+    if inventory.parallel_safe:
+        whole, *projects = fork_map(_assess, monorepo, jobs)
+    else:
+        whole, *projects = [_assess(monorepo, job) for job in jobs]
+    assessed = list(zip(found.roots, projects))
     results = tuple(ProjectResult(project, a.level, a.score, a.applicable) for project, a in assessed)
     notes = whole.notes
     if found.dropped:
@@ -119,6 +133,17 @@ def _audit_projects(inventory: Inventory, options: AuditOptions, root: str, cach
     if _reach(verdict) > _reach(whole):
         return replace(verdict, project=best, projects=results, notes=notes)
     return replace(whole, projects=results, notes=notes)
+
+
+def _assess(monorepo: _Monorepo, project: str) -> Assessment:
+    """The assessment of the whole repository (`project` empty) or of one project's view, its paths leading
+    from the repository root."""
+    if not project:
+        return audit_inventory(monorepo.inventory, monorepo.options, monorepo.root, monorepo.cache, monorepo.known)
+    view = monorepo.inventory.subset(project, monorepo.shared)
+    options = _within(monorepo.options, project)
+    assessment = audit_inventory(view, options, monorepo.root, monorepo.cache, monorepo.known)
+    return _from_repository(assessment, view, {entry.source for entry in monorepo.options.suppress})
 
 
 def _reach(assessment: Assessment) -> tuple[float, ...]:

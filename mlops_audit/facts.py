@@ -73,8 +73,7 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
     files and notebooks whose content is in the cache (analysed before in this audit or, with a cache folder, in
     an earlier one) are not parsed again; the others are parsed first, all together, in parallel when many."""
     cache = cache if cache is not None else FactsCache()
-    sources = (*python_sources(inventory), *notebook_sources(inventory))
-    cache.fill((codec, text) for _, codec, text in sources)
+    analyse_sources(inventory, cache)
     python = analyze_python(inventory, cache)
     notebooks = analyze_notebooks(inventory, cache)
     ci = analyze_ci(inventory)
@@ -96,6 +95,12 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
         notes=tuple(sorted({*inventory.notes, *_analysis_notes(python, notebooks, ci, data, environment, git)})),
         reachability=reachability,
     )
+
+
+def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
+    """Put the facts of every Python file and notebook in the cache, parsing together those it lacks."""
+    sources = (*python_sources(inventory), *notebook_sources(inventory))
+    cache.fill((codec, text) for _, codec, text in sources)
 
 
 def _analysis_notes(

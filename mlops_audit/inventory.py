@@ -144,6 +144,9 @@ class Unreadable(Exception):
 
 
 class FileReader(Protocol):
+    # Whether forked processes may read at once (a reader that talks to one git process may not).
+    parallel_safe: bool
+
     def read(self, path: str, limit: int) -> bytes | None:
         """At most `limit` bytes of a listed file; None when it is not a regular file; `Unreadable` when unsafe."""
 
@@ -177,6 +180,11 @@ class Inventory:
 
     def close(self) -> None:
         self._reader.close()
+
+    @property
+    def parallel_safe(self) -> bool:
+        """Whether forked processes may read this inventory's files at the same time."""
+        return self._reader.parallel_safe
 
     @property
     def is_git(self) -> bool:
@@ -255,6 +263,7 @@ class ViewReader:
 
     def __init__(self, source: FileReader, base: str, origins: dict[str, str]) -> None:
         self._source = source
+        self.parallel_safe = source.parallel_safe
         self._base = base
         self._origins = origins
 
@@ -272,6 +281,8 @@ class ViewReader:
 class WorkTreeReader:
     """Reads files on disk under `root`, never through a symlink that leads out of it. Each folder is resolved
     once; a file that is not itself a symlink is then read from its resolved folder."""
+
+    parallel_safe = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -337,6 +348,8 @@ class GitTreeReader:
     audited root, as on disk.
     """
 
+    parallel_safe = False  # one `git cat-file` process answers every read
+
     def __init__(self, repo: git.Repo, entries: dict[str, TreeEntry]) -> None:
         self._repo = repo
         self.entries = entries
@@ -391,6 +404,7 @@ class TemplateReader:
     ) -> None:
         self._inner = inner
         self._render = render
+        self.parallel_safe = inner.parallel_safe
         self.sources = sources  # generated path -> (repository path, whether its content is rendered)
 
     def read(self, path: str, limit: int) -> bytes | None:

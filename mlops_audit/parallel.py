@@ -11,10 +11,11 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+C = TypeVar("C")
 
 MIN_PARALLEL_WORK = 1_000_000  # total size (characters of source) below which the work runs in this process
 MAX_WORKERS = 8
@@ -42,6 +43,34 @@ def map_parallel(function: Callable[[T], R], items: Sequence[T], sizes: Sequence
             return list(pool.map(function, items, chunksize=chunk))
     except (BrokenProcessPool, OSError):
         return [function(item) for item in items]
+
+
+_inherited: tuple[Callable[[Any, Any], Any], Any] | None = None  # what forked workers of `fork_map` call
+
+
+def fork_map(function: Callable[[C, T], R], context: C, items: Sequence[T]) -> list[R]:
+    """`[function(context, item) for item in items]`, in forked workers when the platform can fork and there are
+    cores to spare. The workers inherit `context` as it is in memory (never pickled, so it may be large or hold
+    what cannot be pickled); only the items and the results are copied."""
+    global _inherited
+    count = min(workers(), len(items))
+    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(context, item) for item in items]
+    _inherited = (function, context)
+    try:
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_call_inherited, items))
+    except (BrokenProcessPool, OSError):
+        return [function(context, item) for item in items]
+    finally:
+        _inherited = None
+
+
+def _call_inherited(item: Any) -> Any:
+    if _inherited is None:
+        raise RuntimeError("fork_map worker started without its context")
+    function, context = _inherited
+    return function(context, item)
 
 
 def _context() -> multiprocessing.context.BaseContext:
