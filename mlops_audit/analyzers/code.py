@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, NamedTuple, Sequence
@@ -265,6 +266,7 @@ class _Collector:
         self.functions: list[tuple[tuple[int, int, int], str]] = []
         self.paths: set[tuple[tuple[int, int, int], str, LiteralRef]] = set()
         self.main_guard = False
+        self.shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def walk(self, tree: ast.Module, lines: list[str], locate: Locate) -> None:
         self.unit += 1
@@ -362,7 +364,9 @@ class _Collector:
             (k.arg, value) for k in node.keywords if k.arg and (value := _literal(k.value)) is not None
         )
         args = tuple(_literal(arg) for arg in node.args)
-        name = self._resolve(site.written, site.position)
+        name = sys.intern(self._resolve(site.written, site.position))
+        shared = self.shared  # calls repeat: one object per distinct name list or value list keeps memory small
+        keywords, literals, args = (shared.setdefault(part, part) for part in (keywords, literals, args))
         return CallRef(name, site.line, site.cell, keywords, literals, snippet, args), node
 
     def _resolve(self, written: str, position: tuple[int, int]) -> str:
