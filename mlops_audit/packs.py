@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -43,6 +44,7 @@ REQUIRED = (
     "id", "slug", "title", "level", "category", "weight", "gate", "confidence", "rationale", "source", "check",
     "remediation", "examples",
 )
+MESSAGE_FIELDS = ("title", "detail", "count")
 OPTIONAL = ("gate_group", "partial", "applies", "messages", "scaffold", "docs")
 
 
@@ -152,8 +154,26 @@ def _rule_errors(raw: Mapping[str, Any], builtins: Mapping[str, Builtin]) -> lis
     messages = raw.get("messages") or {}
     if not isinstance(messages, Mapping) or set(messages) - set(OUTCOME_KEYS):
         errors.append(f"`messages` keys must be among {', '.join(OUTCOME_KEYS)}")
+    else:
+        errors += [f"`messages.{key}`: {problem}" for key, text in messages.items()
+                   if (problem := _message_problem(text))]
     errors += _example_errors(raw["examples"])
     return errors
+
+
+def _message_problem(text: Any) -> str | None:
+    """Why a message template cannot be shown, if it cannot: it is text whose only `{fields}` are plain
+    `{title}`, `{detail}` and `{count}` (no conversion, no format spec)."""
+    if not isinstance(text, str):
+        return "must be text"
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None]
+    except ValueError as error:
+        return f"is not a valid template ({error}); write a literal brace as {{{{ or }}}}"
+    if any(name not in MESSAGE_FIELDS or spec or conversion for name, spec, conversion in fields):
+        return f"only plain {', '.join(f'{{{field}}}' for field in MESSAGE_FIELDS)} may appear in braces"
+    return None
 
 
 def _example_errors(examples: Any) -> list[str]:

@@ -85,6 +85,7 @@ class _Sources:
             self.by_name.setdefault(posixpath.basename(path), []).append(path)
         self.dirs = {folder for path in self.paths if path.endswith(".py") for folder in _ancestors(path)}
         self.tops = self._top_level_names()
+        self.expanded: dict[tuple[str, tuple[str, ...], int], list[str]] = {}  # script expansions, done once
 
     def _top_level_names(self) -> dict[str, set[str]]:
         """Top-level module name -> the import roots providing it: the repository root, `src/`, the parents
@@ -330,10 +331,15 @@ def _module_run(sources: _Sources, module: str) -> list[str]:
 def _script_files(sources: _Sources, token: str, bases: list[str], depth: int) -> list[str]:
     found: list[str] = []
     for script in sources.resolve_path(token, bases):
-        text = sources.inventory.read_text(script) or ""
-        lines = [line.strip() for line in text.splitlines()]
-        commands = "\n".join(line for line in lines if line and not line.startswith("#"))
-        found += _command_files(sources, commands, [*bases, posixpath.dirname(script)], depth + 1)
+        key = (script, tuple(bases), depth)
+        if key not in sources.expanded:
+            text = sources.inventory.read_text(script) or ""
+            lines = [line.strip() for line in text.splitlines()]
+            commands = "\n".join(line for line in lines if line and not line.startswith("#"))
+            sources.expanded[key] = []  # a script that calls itself back meanwhile adds nothing
+            sources.expanded[key] = list(
+                _command_files(sources, commands, [*bases, posixpath.dirname(script)], depth + 1))
+        found += sources.expanded[key]
     return found
 
 
