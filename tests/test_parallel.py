@@ -110,3 +110,27 @@ def test_small_batches_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 1000)
     assert parallel.map_parallel(abs, [-1, -2, -3, -4, -5], [10] * 5) == [1, 2, 3, 4, 5]
     assert batches == []
+
+
+def scaled(context: dict[str, object], item: int) -> tuple[int, int]:
+    return item * int(context["factor"]), os.getpid()  # type: ignore[call-overload]
+
+
+def test_forked_workers_inherit_a_context_that_could_not_be_pickled() -> None:
+    context = {"factor": 3, "unpicklable": lambda: None}
+    results = parallel.fork_map(scaled, context, list(range(40)))
+    assert [value for value, _ in results] == [n * 3 for n in range(40)]
+    assert os.getpid() not in {pid for _, pid in results}
+
+
+def test_with_one_core_the_context_is_used_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    assert {pid for _, pid in parallel.fork_map(scaled, {"factor": 2}, [1, 2, 3])} == {os.getpid()}
+
+
+def test_a_monorepo_is_assessed_in_forked_workers_with_the_same_report(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked = json_report.render(run_audit(monorepo))
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    assert json_report.render(run_audit(monorepo)) == forked
