@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ class Evaluator:
         kinds = _names(condition.get("in", ["python", "notebook"]))
         roles = condition.get("roles", "exclude")
         index = self._index(primitive)
-        matcher = _name_matcher(primitive, _names(condition[primitive]))
+        matcher = _name_matcher(primitive, tuple(_names(condition[primitive])))
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
         found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
@@ -270,11 +271,14 @@ def _code_evidence(path: str, name: str, ref: _Ref) -> Evidence:
     return Evidence(path, cls.line, cls.cell, clip(f"class {cls.name}({base})"))
 
 
-def _name_matcher(primitive: str, patterns: list[str]) -> Callable[[str], bool]:
+@functools.lru_cache(maxsize=4096)
+def _name_matcher(primitive: str, patterns: tuple[str, ...]) -> Callable[[str], bool]:
     """Imports match a module or its submodules; calls, decorators and bases match globs."""
     if primitive == "import":
-        return lambda name: any(name == p or name.startswith(p + ".") for p in patterns)
-    return re.compile("|".join(fnmatch.translate(p) for p in patterns)).match  # type: ignore[return-value]
+        expression = "(?:" + "|".join(map(re.escape, patterns)) + r")(?:\.|\Z)"
+    else:
+        expression = "|".join(fnmatch.translate(p) for p in patterns)
+    return re.compile(expression).match  # type: ignore[return-value]
 
 
 def _stack(condition: Mapping[str, Any], facts: Facts) -> Verdict:

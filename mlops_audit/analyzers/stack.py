@@ -31,6 +31,7 @@ detected ones are listed in `StackFacts.weak`.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -121,8 +122,9 @@ class ToolSignature:
     signatures: tuple[Signature, ...]  # the tool's own signals first, then its facets
 
 
+@functools.lru_cache(maxsize=1)
 def load_signatures() -> tuple[ToolSignature, ...]:
-    """The signatures shipped with the package, validated."""
+    """The signatures shipped with the package, validated; read once per process."""
     text = resources.files("mlops_audit.analyzers").joinpath("signatures.yaml").read_text(encoding="utf-8")
     return parse_signatures(yaml.load(text, Loader=SAFE_LOADER))
 
