@@ -29,23 +29,23 @@ if TYPE_CHECKING:
 
 # Bounds keep an unclosed `{{` or `{%` from scanning far: a placeholder longer than this is left as it is.
 _SPAN = 300
-_LITERAL = r"\"[^\"\n]{0,%d}\"|'[^'\n]{0,%d}'|`[^`]{0,%d}`" % (_SPAN, _SPAN, _SPAN)
+_LITERAL = rf"\"[^\"\n]{{0,{_SPAN}}}\"|'[^'\n]{{0,{_SPAN}}}'|`[^`]{{0,{_SPAN}}}`"
 # `{{ ... }}` (Jinja value or Go action), not GitHub Actions' `${{ ... }}`; quoted strings may hold braces.
 # An opening brace cannot occur inside a placeholder (outside quotes), so a run of braces is rejected at once.
-_EXPRESSION = r"(?<!\$)\{\{(?P<expr>(?:%s|[^\"'`{}]|\}(?!\}))%s)\}\}" % (_LITERAL, "{0,%d}?" % _SPAN)
+_EXPRESSION = rf"(?<!\$)\{{\{{(?P<expr>(?:{_LITERAL}|[^\"'`{{}}]|\}}(?!\}})){{0,{_SPAN}}}?)\}}\}}"
 _TOKEN = re.compile(
-    r"(?P<raw>\{%%-?\s*raw\s*-?%%\})|(?P<comment>\{#[^{]{0,%d}?#\})|(?P<tag>\{%%[^{]{0,%d}?%%\})|%s"
-    % (_SPAN * 4, _SPAN, _EXPRESSION),
-    re.S,
+    rf"(?P<raw>\{{%-?\s*raw\s*-?%\}})|(?P<comment>\{{#[^{{]{{0,{_SPAN * 4}}}?#\}})|(?P<tag>\{{%[^{{]{{0,{_SPAN}}}?%\}})"
+    rf"|{_EXPRESSION}",
+    re.DOTALL,
 )
 # An `else`/`elif` branch that ends on its own line: only the first branch is kept, so `{% if a %}"x"{% else %}"y"
 # {% endif %}` stays one value. Branches over whole lines are all kept (the superset of what can be generated).
 _INLINE_ELSE = re.compile(
-    r"(?:\{%%-?\s*(?:elif|else)\b|\{\{-?\s*else\b)[^\n]{0,%d}?(?=\{%%-?\s*endif\s*-?%%\}|\{\{-?\s*end\s*-?\}\})"
-    % _SPAN
+    rf"(?:\{{%-?\s*(?:elif|else)\b|\{{\{{-?\s*else\b)[^\n]{{0,{_SPAN}}}?"
+    rf"(?=\{{%-?\s*endif\s*-?%\}}|\{{\{{-?\s*end\s*-?\}}\}})"
 )
 _END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
-_LITERAL_ONLY = re.compile(r"(?:%s)" % _LITERAL, re.S)
+_LITERAL_ONLY = re.compile(f"(?:{_LITERAL})", re.DOTALL)
 _NAME = re.compile(r"\.?[A-Za-z_]\w*(?:\.\w+)*")
 _GO_CONTROL = frozenset({"if", "else", "end", "range", "with", "define", "block", "break", "continue"})
 _COOKIECUTTER_DIR = re.compile(r"\{\{[^/]*cookiecutter\.[^/]*\}\}")

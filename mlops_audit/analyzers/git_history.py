@@ -8,14 +8,21 @@ The change cadence reads one bounded `git log --name-only` over the last year of
 (counted back from its last commit, so the result does not depend on today's date) and sorts the paths each
 commit touched into training code, pipeline definitions and data or model pointers. It is None (unknown) for
 shallow clones and unreadable history.
+
+A `.git` that git cannot read (a corrupt HEAD or index, a broken branch ref, missing or unreadable objects, a
+repository format from a newer git) never reads as "no history": what could not be read is None (unknown), and
+`is_repo` is None when which files are tracked cannot be known, so the version-control rules say unknown instead
+of fail. `error` says why, and becomes a note.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from statistics import median
 
@@ -52,14 +59,15 @@ POINTER_FILES = frozenset({"dvc.lock", "MLmodel"})
 
 @dataclass(frozen=True, slots=True)
 class GitFacts:
-    is_repo: bool = False
+    is_repo: bool | None = False  # None: a `.git` is there but git cannot list the tracked files
     commits: int | None = None  # commits reachable from HEAD; None when unknown
     shallow: bool | None = None
     first_commit: str | None = None  # ISO 8601 dates, UTC
     last_commit: str | None = None
     authors: int | None = None
-    tags: tuple[str, ...] = ()
-    large_blobs: tuple[Evidence, ...] = ()  # blobs over the size threshold anywhere in history (snippet = size)
+    tags: tuple[str, ...] | None = ()  # None when the refs cannot be read
+    # blobs over the size threshold anywhere in history (snippet = size); None when history cannot be read
+    large_blobs: tuple[Evidence, ...] | None = ()
     error: str | None = None  # why history could not be read
     history_scanned: bool = False  # the large-blob scan covered all history
     scan_note: str | None = None  # why it did not (shallow clone, too many objects)
@@ -114,7 +122,7 @@ class Cadence:
         if not hits:
             return ChangeRate(0, None, None, None)
         stamps = sorted(change.stamp for change in hits)
-        gaps = [(later - earlier) / DAY for earlier, later in zip(stamps, stamps[1:])]
+        gaps = [(later - earlier) / DAY for earlier, later in pairwise(stamps)]
         paths = Counter(path for change in hits for path in {p for p, kind in change.touched if kind in wanted})
         top = sorted(paths.items(), key=lambda item: (-item[1], item[0]))[:MAX_TOP_PATHS]
         return ChangeRate(
@@ -136,17 +144,48 @@ class _Log:
 
 def analyze_git(inventory: Inventory) -> GitFacts:
     if inventory.git_root is None:
-        return GitFacts()
+        return _unreadable_git(inventory.root)
     try:
         repo = open_repo(inventory.git_root)
     except GIT_ERRORS as error:
-        return GitFacts(is_repo=True, error=_describe(error))
+        return GitFacts(is_repo=None, tags=None, large_blobs=None, error=_describe(error))
     try:
-        return _read(repo, _prefix(inventory.root, inventory.git_root))
-    except GIT_ERRORS as error:
-        return GitFacts(is_repo=True, error=_describe(error))
+        listed = _listing_readable(repo, inventory)
+        try:
+            shallow = _shallow(repo)
+            tags: tuple[str, ...] | None = tuple(sorted(t for t in repo.git.tag("--list").splitlines() if t))
+        except GIT_ERRORS as error:
+            return GitFacts(is_repo=listed, tags=None, large_blobs=None, error=_describe(error))
+        try:
+            return _read(repo, _prefix(inventory.root, inventory.git_root), listed, shallow, tags)
+        except GIT_ERRORS as error:  # the refs were read, the history was not
+            return GitFacts(is_repo=listed, tags=tags, large_blobs=None, error=_describe(error))
     finally:
         repo.close()
+
+
+def _unreadable_git(root: Path) -> GitFacts:
+    """The facts of a folder without a work tree git can open: not a repository, or (with a `.git` in it or above
+    it that git cannot read) a repository of unknown history. The inventory notes a `.git` in the audited folder;
+    one above it is noted here."""
+    for folder in (root, *root.parents):
+        if os.path.lexists(folder / ".git"):
+            up = len(root.relative_to(folder).parts)
+            error = None if not up else f"the .git {up} folder(s) up is not a repository git can read"
+            return GitFacts(is_repo=None, tags=None, large_blobs=None, error=error)
+    return GitFacts()
+
+
+def _listing_readable(repo: git.Repo, inventory: Inventory) -> bool | None:
+    """True when git can list the tracked files (the inventory's tracked flags mean something), None when it
+    cannot (the inventory walked the folder instead, and every file looks untracked)."""
+    if any(file.tracked for file in inventory.files):
+        return True
+    try:
+        repo.git.ls_files("-z", "--cached", "--", str(inventory.root))
+    except GIT_ERRORS:
+        return None
+    return True
 
 
 def _describe(error: Exception) -> str:
@@ -160,18 +199,20 @@ def _prefix(root: Path, git_root: Path) -> str:
     return "" if relative == "." else relative + "/"
 
 
-def _read(repo: git.Repo, prefix: str) -> GitFacts:
-    shallow = (
+def _shallow(repo: git.Repo) -> bool:
+    return (
         repo.git.rev_parse("--is-shallow-repository").strip() == "true"
         or (Path(repo.common_dir) / "shallow").exists()  # git before 2.15 echoes the unknown option
     )
-    tags = tuple(sorted(t for t in repo.git.tag("--list").splitlines() if t))
+
+
+def _read(repo: git.Repo, prefix: str, listed: bool | None, shallow: bool, tags: tuple[str, ...]) -> GitFacts:
     if not _has_commits(repo):  # a fresh `git init`: no commit yet
-        return GitFacts(is_repo=True, commits=0, shallow=shallow, authors=0, tags=tags, history_scanned=True)
+        return GitFacts(is_repo=listed, commits=0, shallow=shallow, authors=0, tags=tags, history_scanned=True)
     log = _log(repo)
     blobs, scanned, note = _large_blobs(repo, prefix, shallow)
     return GitFacts(
-        is_repo=True,
+        is_repo=listed,
         commits=log.commits,
         shallow=shallow,
         first_commit=_iso(log.first) if log.first is not None else None,
@@ -186,12 +227,34 @@ def _read(repo: git.Repo, prefix: str) -> GitFacts:
 
 
 def _has_commits(repo: git.Repo) -> bool:
-    """Whether HEAD names an object; False on an unborn branch. An unreadable commit fails later, as an error."""
+    """Whether HEAD names an object; False on an unborn branch (a fresh `git init`, `git checkout --orphan`).
+    A branch ref that exists but names nothing git can read raises ValueError: that is broken, not empty. An
+    unreadable commit fails later, as an error."""
     try:
         repo.git.rev_parse("--verify", "--quiet", "HEAD")
     except git.GitCommandError:
-        return False
+        if _unborn(repo):
+            return False
+        raise ValueError("HEAD names no commit git can read (a broken branch ref)") from None
     return True
+
+
+def _unborn(repo: git.Repo) -> bool:
+    """Whether HEAD is a branch that does not exist yet: no loose ref file and no packed ref of that name."""
+    try:
+        ref = repo.git.symbolic_ref("--quiet", "HEAD").strip()
+    except git.GitCommandError:
+        return False  # git cannot even read HEAD as a branch name
+    common = Path(repo.common_dir)
+    if not ref.startswith("refs/") or os.path.lexists(common / ref):
+        return False
+    packed = common / "packed-refs"
+    if not packed.exists():
+        return True
+    if not packed.is_file():
+        return False
+    with packed.open("rb") as lines:  # git read it already: a regular file of refs, one a line
+        return not any(line.rstrip(b"\r\n").endswith(b" " + os.fsencode(ref)) for line in lines)
 
 
 def _log(repo: git.Repo) -> _Log:

@@ -46,7 +46,7 @@ class Run:
         return report
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
@@ -88,14 +88,16 @@ def run_cli(
     timeout: float = TIMEOUT,
     runner: Path | None = None,
     writes: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Run:
-    """Run `mlops-audit ARGS` in a bounded child process; assert it neither crashed nor (unless `writes`) changed `watch`."""
+    """Run `mlops-audit ARGS` in a bounded child process; assert it neither crashed nor (unless `writes`) changed `watch`.
+    `env` adds to (or overrides) the child's environment."""
     before = (snapshot(watch), git_status(watch)) if watch is not None and not writes else None
     command = [sys.executable, str(runner)] if runner else [sys.executable, "-m", "mlops_audit"]
     started = time.monotonic()
     result = subprocess.run(
-        [*command, *args], cwd=cwd or PROJECT, env=child_env(), capture_output=True, timeout=timeout,
-        preexec_fn=_limit_memory, check=False,
+        [*command, *args], cwd=cwd or PROJECT, env={**child_env(), **(env or {})}, capture_output=True,
+        timeout=timeout, preexec_fn=limit_memory, check=False,
     )
     run = Run(tuple(args), result.returncode, result.stdout.decode("utf-8", "replace"),
               result.stderr.decode("utf-8", "replace"), time.monotonic() - started)

@@ -183,7 +183,8 @@ def test_a_folder_three_hundred_levels_deep(tmp_path: Path, use_git: bool, ml_fi
 
 def test_a_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
     target = write(tmp_path, {"train.py": "import sklearn\n"}) / "train.py"
-    for command in (["audit", str(target)], ["scaffold", str(target)], ["audit", str(tmp_path / "missing")]):
+    for command in (["audit", str(target)], ["scaffold", str(target)], ["init", str(target)],
+                    ["audit", str(tmp_path / "missing")]):
         run = run_cli(command, watch=tmp_path)
         assert run.code == 2, run
         assert "error" in run.stderr.lower() or "not" in run.stderr.lower()

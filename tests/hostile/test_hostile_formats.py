@@ -96,3 +96,47 @@ def test_notebook_variants_that_are_not_notebooks(tmp_path: Path, ml_files: dict
     report = audit_json(root)
     for name in ("a.ipynb", "b.ipynb", "c.ipynb", "d.ipynb", "h.ipynb", "j.ipynb"):
         assert notes_about(report, f"nb/{name}"), name
+
+
+def _one_cell(source: str | list[str]) -> str:
+    return _notebook([{"cell_type": "code", "execution_count": 1, "metadata": {}, "outputs": [], "source": source}])
+
+
+def test_notebooks_whose_source_is_one_huge_string(tmp_path: Path, ml_files: dict) -> None:
+    """`source` as one string rather than a list of lines: 50,000 statements, one line of 3 MB, nesting the parser
+    refuses, and 200,000 lines of markdown. Bounded time; what cannot be parsed is said."""
+    root = write(tmp_path / "repo", {
+        **ml_files,
+        "notebooks/statements.ipynb": _one_cell("import sklearn\n" + "x = 1\n" * 50_000),
+        "notebooks/one_line.ipynb": _one_cell("s = '" + "a" * 3_000_000 + "'"),
+        "notebooks/parens.ipynb": _one_cell("y = " + "(" * 200_000 + ")" * 200_000),
+        "notebooks/markdown.ipynb": _notebook([{"cell_type": "markdown", "metadata": {}, "source": "# t\n" * 200_000}]),
+    })
+    run = audit(root, timeout=30)
+    report = run.json()
+    assert run.seconds < 30
+    assert any("does not parse" in message for message in notes_about(report, "notebooks/parens.ipynb"))
+    assert not notes_about(report, "notebooks/statements.ipynb") and not notes_about(report, "notebooks/one_line.ipynb")
+
+
+CLOSED_NESTING = {
+    "flow mappings": "a: " + "{a: " * 20_000 + "1" + "}" * 20_000 + "\n",
+    "flow sequences": "a: " + "[" * 20_000 + "]" * 20_000 + "\n",
+    "block mappings": "".join(" " * depth + f"k{depth}:\n" for depth in range(800)) + " " * 800 + "v\n",
+}
+
+
+def test_yaml_nested_deep_but_well_formed(tmp_path: Path, ml_files: dict) -> None:
+    """Closed nesting (the deep-nesting test above leaves it open): flow mappings and sequences 20,000 deep (twenty
+    times Python's recursion limit), block mappings 800 deep, in the YAML files the audit parses. Each parses or
+    is noted; none crashes or hangs."""
+    files = {".github/workflows/ci.yml": "flow sequences", "dvc.yaml": "flow mappings",
+             "environment.yml": "flow mappings", "params.yaml": "block mappings", ".gitlab-ci.yml": "block mappings",
+             "conf/base/catalog.yml": "flow mappings", "MLproject": "flow mappings"}
+    root = write(tmp_path / "repo", {**ml_files, **{name: CLOSED_NESTING[shape] for name, shape in files.items()}})
+    run = audit(root, timeout=30)
+    report = run.json()
+    assert run.seconds < 30
+    for name, shape in files.items():
+        if shape != "block mappings":  # over Python's recursion limit: each is noted
+            assert mentioned(report, name), (name, report["notes"])

@@ -9,8 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
+from jinja2.exceptions import SecurityError, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
 
-from conftest import audit_all_formats, git_repo, run_cli, write
+from conftest import audit_all_formats, audit_json, git_repo, run_cli, write
+from mlops_audit.scaffold import templates as scaffold_templates
 
 SECRETS = {
     "aws": "AKIAZ7Q4MJ3XKV2PLW9D",
@@ -31,7 +35,10 @@ def _payloads(markers: Path) -> dict[str, str]:
     yaml_files = (".github/workflows/ci.yml", ".gitlab-ci.yml", "dvc.yaml", "dvc.lock", "data/raw.csv.dvc",
                   "environment.yml", "params.yaml", "MLproject", ".pre-commit-config.yaml", "conda.yaml",
                   "bitbucket-pipelines.yml", "azure-pipelines.yml", ".circleci/config.yml", "cloudbuild.yaml",
-                  "buildspec.yml", "docker-compose.yml", "python_env.yaml", "conf/config.yaml")
+                  "buildspec.yml", "docker-compose.yml", "python_env.yaml", "conf/config.yaml", "compose.yaml",
+                  "conf/base/catalog.yml", "conf/base/parameters.yml", "Taskfile.yml", "conda-lock.yml",
+                  ".lakectl.yaml", "feature_store.yaml", "databricks.yml", "prefect.yaml", ".pre-commit-hooks.yaml",
+                  "k8s/deployment.yaml")
     files = {
         name: f"key: {yaml_tag.format(markers / ('yaml-' + name.replace('/', '_')))}\n"
               f"stages: {{train: {{cmd: {yaml_tag.format(markers / 'yaml-cmd')}}}}}\n"
@@ -62,8 +69,17 @@ def _payloads(markers: Path) -> dict[str, str]:
                           '[project]\nname = "victim"\nversion = "0"\n',
         "evil_backend.py": touch("backend") + "\n",
         "Jenkinsfile": f"pipeline {{ stages {{ stage('x') {{ steps {{ sh 'touch {markers / 'jenkins'}' }} }} }} }}\n",
+        # Names the scaffold's templates receive as values (the raw dataset, the notebook folders): never rendered.
+        # A name holds no `/`, so these markers would appear in the working directory, the repository itself.
+        f"data/{JINJA_NAME}.csv": "a,b\n1,2\n",
+        f"nb_{JINJA_FOLDER}/explore.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                                          "nbformat_minor": 5}),
     })
     return files
+
+
+JINJA_NAME = "{{ cycler.__init__.__globals__.os.system('touch JINJA_NAME_MARKER') }}"
+JINJA_FOLDER = "{{ lipsum.__globals__.os.popen('touch JINJA_FOLDER_MARKER').read() }}"
 
 
 def test_nothing_from_the_repository_is_run_imported_or_rendered(tmp_path: Path) -> None:
@@ -79,6 +95,7 @@ def test_nothing_from_the_repository_is_run_imported_or_rendered(tmp_path: Path)
         run = run_cli(command, watch=root, cwd=root)
         assert run.code in (0, 1), (command, run.stderr)
     assert sorted(p.name for p in markers.iterdir()) == []
+    assert not list(root.glob("*_MARKER"))
 
 
 def _secret_repo(root: Path) -> Path:
@@ -234,3 +251,94 @@ def test_scaffold_dry_run_and_diff_change_nothing_even_when_files_are_hostile(tm
         assert run.code in (0, 1), run.stderr
     assert not (root / "PARAMS_MARKER").exists()
 
+
+def test_names_the_scaffold_renders_with_are_values_never_templates(tmp_path: Path) -> None:
+    """The dataset path and the notebook folders go into the scaffold's templates (the DVC stage, the CI job) as
+    values: they appear as written, quoted where YAML needs it, and nothing in them is evaluated."""
+    root = write(tmp_path / "repo", {
+        "src/train.py": "import pandas as pd\nfrom sklearn.svm import SVC\nSVC().fit(pd.read_csv('x.csv'), [0])\n",
+        f"data/{JINJA_NAME}.csv": "a,b\n1,2\n",
+        f"nb_{JINJA_FOLDER}/explore.ipynb": json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                                                          "nbformat_minor": 5}),
+    })
+    for command in (["scaffold", "--diff", str(root)], ["scaffold", "--diff", "--to-level", "2", str(root)]):
+        run = run_cli(command, watch=root, cwd=root)
+        assert run.code == 0, run.stderr
+        assert f"data/{JINJA_NAME}.csv" in run.stdout and f"nb_{JINJA_FOLDER}" in run.stdout
+    assert not list(root.glob("*_MARKER"))
+
+
+def _pack(**fields: object) -> str:
+    """A rule pack of one valid rule (which fails on any repository without `nothing-here`), with `fields` over it."""
+    rule = {"id": "X-SEC-01", "slug": "hostile-pack-rule", "title": "A rule", "level": "any", "category": "SEC",
+            "weight": 1, "gate": False, "confidence": "B", "rationale": "r", "source": "s",
+            "check": {"file": "nothing-here"}, "remediation": "r",
+            "examples": {"pass": [{"files": {"nothing-here": "x"}}], "fail": [{"files": {"a": "b"}}]}}
+    return yaml.safe_dump({"pack": "hostile", "rules": [{**rule, **fields}]}, sort_keys=False)
+
+
+def test_rule_packs_with_python_tags_are_rejected_and_never_run(tmp_path: Path) -> None:
+    """A pack can come with the repository (`rules = [...]` in its configuration) or from the command line: a
+    `!!python/...` tag in it is a configuration error (exit 2, naming the pack), never a constructor that runs."""
+    marker = tmp_path / "PACK_MARKER"
+    tagged = f'pack: evil\nrules: !!python/object/apply:os.system ["touch {marker}"]\nextra: !!python/name:os.system\n'
+    root = write(tmp_path / "repo", {"src/train.py": "from sklearn.svm import SVC\nSVC().fit([[0]], [0])\n",
+                                     "packs/evil.yaml": tagged})
+    configured = write(tmp_path / "configured", {"src/train.py": "import sklearn\n", "packs/evil.yaml": tagged,
+                                                 "pyproject.toml": "[tool.mlops-audit]\nrules = ['packs/evil.yaml']\n"})
+    for command, folder in ((["audit", str(configured)], configured), (["lint", "src/train.py"], configured),
+                            (["audit", str(root), "--rules", "packs/evil.yaml"], root),
+                            (["explain", "X-SEC-01", "--rules", "packs/evil.yaml"], root)):
+        run = run_cli(command, watch=folder, cwd=folder)
+        assert run.code == 2 and "evil.yaml" in run.stderr, (command, run.stderr)
+    assert not marker.exists()
+
+
+def test_text_of_a_pack_is_shown_as_written_never_rendered(tmp_path: Path) -> None:
+    """Packs hold no templates: the scaffold renders only its own, in a sandbox, and a pack's `scaffold` names one
+    of them or none. Jinja in a pack's title, remediation or messages is text, in the report and in `explain`."""
+    jinja = "{{ cycler.__init__.__globals__.os.system('touch PACK_JINJA_MARKER') }}"
+    root = write(tmp_path / "repo", {
+        "src/train.py": "from sklearn.svm import SVC\nSVC().fit([[0]], [0])\n",
+        "packs/texts.yaml": _pack(title=f"Title {jinja}", remediation=f"Fix {jinja}",
+                                  messages={"fail": f"Failed {jinja}"}),
+        "pyproject.toml": "[tool.mlops-audit]\nrules = ['packs/texts.yaml']\n",
+    })
+    report = audit_json(root, "--select", "X-SEC-01", cwd=root)
+    finding = next(f for f in report["findings"] if f["id"] == "X-SEC-01")
+    halved = jinja.replace("{{", "{").replace("}}", "}")  # messages are format strings: `{{` is a literal brace
+    assert finding["outcome"] == "fail" and finding["message"] == f"Failed {halved}"
+    explained = run_cli(["explain", "X-SEC-01", "--rules", "packs/texts.yaml"], watch=root, cwd=root)
+    assert f"Title {jinja}" in explained.stdout and f"Fix {jinja}" in explained.stdout
+    assert not list(root.glob("*MARKER")) and not list(tmp_path.glob("*MARKER"))
+
+
+def test_the_scaffold_renders_only_its_own_templates_in_a_sandbox() -> None:
+    """The only Jinja environment: sandboxed (no attribute escapes), loading the scaffold's own templates only."""
+    env = scaffold_templates.environment()
+    assert isinstance(env, SandboxedEnvironment)
+    assert [Path(p) for p in env.loader.searchpath] == [scaffold_templates.TEMPLATES_DIR]  # type: ignore[union-attr]
+    for escape in ("{{ cycler.__init__.__globals__.os.system('true') }}",
+                   "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+                   "{{ lipsum.__globals__['os'].popen('true').read() }}"):
+        with pytest.raises(SecurityError):
+            env.from_string(escape).render()
+    with pytest.raises(TemplateNotFound):
+        env.get_template("/etc/passwd")
+    with pytest.raises(TemplateNotFound):
+        env.get_template("../../../../etc/passwd")
+
+
+@pytest.mark.parametrize("message", ["{nope}", "lone { brace", 5, "{count:>2000000000}"])
+def test_a_pack_message_is_never_a_way_to_crash_the_audit(tmp_path: Path, message: object) -> None:
+    """Messages are format strings over `{title}`, `{detail}` and `{count}`. An unknown field, a lone brace, a
+    message that is no text, or a width of two billion is a configuration error naming the pack (exit 2) or is
+    shown harmlessly: never an internal error, never a message gigabytes long."""
+    root = write(tmp_path / "repo", {"src/train.py": "from sklearn.svm import SVC\nSVC().fit([[0]], [0])\n",
+                                     "packs/messages.yaml": _pack(messages={"fail": message}),
+                                     "pyproject.toml": "[tool.mlops-audit]\nrules = ['packs/messages.yaml']\n"})
+    run = run_cli(["audit", str(root), "--format", "json"], watch=root, timeout=30)
+    if run.code == 2:
+        assert "messages.yaml" in run.stderr, run.stderr
+    else:
+        assert len(run.stdout) < 2**20
