@@ -4,8 +4,9 @@ reads every file once to be sure, then reports at once without analysing or judg
 The key covers everything an assessment depends on: the tool itself (its code and its rule packs), the options
 (extra packs by content), the shown root, every listed file's path, size, kind, roles and content (the text
 the analyzers read, or the first bytes of a binary), the listing's notes, and the git history's identity (HEAD,
-every ref, a shallow boundary). The assessment is stored as JSON through the facts cache's folder, and read back
-into the model's dataclasses by their type hints; an entry that does not decode is a miss.
+every ref, and the size and time of the object store's files and of the shallow boundary). The assessment is
+stored as JSON through the facts cache's folder, and read back into the model's dataclasses by their type
+hints; an entry that does not decode is a miss.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import os
 import types
 from collections.abc import Mapping
 from enum import Enum
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from mlops_audit.audit import AuditOptions
 
 BINARY_HEAD = 4096  # the most any analyzer reads of a file that is not text
+MAX_STAMPS = 200_000  # object-store files stamped one by one; beyond, their count stands for them
 
 
 def assessment_key(inventory: Inventory, options: AuditOptions, root: str) -> str:
@@ -82,7 +85,8 @@ def _options(digest: Any, options: AuditOptions) -> None:
 
 
 def _history(inventory: Inventory) -> str:
-    """HEAD, every ref and the shallow boundary: what the history analyzer reads follows from them."""
+    """HEAD, every ref, and the size and time of every file of the object store and of the shallow boundary: what
+    the history analyzer reads follows from them (an object lost or damaged under unchanged refs shows too)."""
     if inventory.git_root is None:
         return "\0no git"
     try:
@@ -92,13 +96,32 @@ def _history(inventory: Inventory) -> str:
     try:
         head = repo.git.rev_parse("--verify", "--quiet", "HEAD")
         refs = repo.git.for_each_ref("--format=%(objectname) %(refname)")
-        shallow = Path(repo.git_dir, "shallow")
-        boundary = shallow.read_text(errors="replace") if shallow.is_file() else ""
-        return f"\0{head}\0{refs}\0{boundary}"
+        git_dir = Path(repo.git_dir)
+        return f"\0{head}\0{refs}\0{_stamp(git_dir / 'shallow')}\0{_object_store(Path(repo.common_dir) / 'objects')}"
     except (git.GitError, OSError, ValueError) as error:
         return f"\0{error}"
     finally:
         repo.close()
+
+
+def _object_store(folder: Path) -> str:
+    """Every file of the object store by path, size and modification time (never read, never followed)."""
+    stamps = []
+    for current, folders, files in os.walk(folder):
+        folders.sort()
+        stamps.extend(f"{os.path.relpath(os.path.join(current, name), folder)}:{_stamp(Path(current, name))}"
+                      for name in sorted(files))
+        if len(stamps) > MAX_STAMPS:
+            return f"{len(stamps)}+ files"
+    return "\n".join(stamps)
+
+
+def _stamp(path: Path) -> str:
+    try:
+        status = path.lstat()
+    except OSError:
+        return "-"
+    return f"{status.st_mode:o}:{status.st_size}:{status.st_mtime_ns}"
 
 
 def _decode(hint: Any, data: Any) -> Any:

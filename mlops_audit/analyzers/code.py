@@ -144,6 +144,7 @@ ABSOLUTE_PATH = re.compile(
     r"|/mnt/[a-z]/|/dbfs/"
 )
 MAX_PATH_LITERAL = 400
+MAX_PARSED_LINES = 100_000  # hand-written modules are far smaller; a larger tree would take gigabytes
 
 SEED_LAST = frozenset(
     {"seed_everything", "set_seed", "set_random_seed", "manual_seed", "manual_seed_all", "set_global_seed",
@@ -205,7 +206,11 @@ def extract_cells_facts(cells: Sequence[tuple[int, str]]) -> CodeFacts:
 
 
 def parse(source: str) -> tuple[ast.Module | None, str | None]:
-    """The module tree, or None and a "line N: message" error; never raises."""
+    """The module tree, or None and a "line N: message" error; never raises. A source of over MAX_PARSED_LINES
+    lines is not parsed: its tree would take gigabytes (generated code, data written as Python)."""
+    lines = source.count("\n") + 1
+    if lines > MAX_PARSED_LINES:
+        return None, f"line 1: too large to analyse ({lines:,} lines; the limit is {MAX_PARSED_LINES:,})"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -214,8 +219,10 @@ def parse(source: str) -> tuple[ast.Module | None, str | None]:
         return None, f"line {error.lineno or 1}: {error.msg}"
     except (ValueError, TypeError) as error:
         return None, f"line 1: {error}"
-    except (RecursionError, MemoryError):
+    except RecursionError:
         return None, "line 1: too deeply nested to parse"
+    except MemoryError:
+        return None, "line 1: too large to parse in the memory available"
 
 
 def count_loc(source: str) -> int:

@@ -442,3 +442,10 @@ def test_arbitrary_text_never_raises(text: str):
 @given(st.lists(st.tuples(st.integers(1, 50), st.text(max_size=80)), max_size=5))
 def test_arbitrary_cells_never_raise(cells: list[tuple[int, str]]):
     extract_cells_facts(cells)
+
+
+def test_a_source_too_long_to_parse_safely_is_said_so_not_parsed() -> None:
+    code = extract_code_facts("import sklearn\n" + "x = 1\n" * 150_000)
+    assert code.syntax_error is not None and "too large to analyse" in code.syntax_error
+    assert code.loc == 150_001 and not code.imports
+    assert extract_code_facts("s = '" + "a" * 3_000_000 + "'\n").syntax_error is None  # long, but one line
