@@ -289,7 +289,7 @@ class _Collector:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     extend(value)
-                elif value is not None:
+                elif type(value) in VISITED:  # a lone name or operator is never pushed, only to be popped
                     push(value)
             if kind is ast.Call:
                 site = _site(unit, node, _written(node.func), locate)
@@ -397,6 +397,7 @@ def _child_fields() -> dict[type, tuple[str, ...]]:
 
 
 CHILD_FIELDS = _child_fields()
+VISITED = frozenset({*CHILD_FIELDS, ast.Constant})  # the node types the walk looks at or into
 
 
 def _site(unit: int, node: ast.expr | ast.stmt, written: str, locate: Locate) -> _Site:
