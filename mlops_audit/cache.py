@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from mlops_audit import __version__
 from mlops_audit.analyzers.code import ANALYZER_VERSION
-from mlops_audit.parallel import map_parallel
+from mlops_audit.parallel import MIN_PARALLEL_WORK, map_parallel, release_memory
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 50_000
@@ -62,37 +62,42 @@ class FactsCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
-        self._records: dict[tuple[str, str], Any] = {}
+        self._records: dict[tuple[str, bytes], Any] = {}  # by codec and content digest: texts are not kept
 
     def record(self, codec: Codec[T], text: str) -> T:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
-        found = self._recall(codec, text)
+        memo = _memo(codec, text)
+        found = self._recall(codec, text, memo)
         if found is None:
             found = codec.analyse(text)
-            self._keep(codec, text, found)
+            self._keep(codec, text, memo, found)
         return found
 
     def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> None:
         """Make, ahead of `record`, the records of every (codec, text) not known yet; in parallel processes when
         there is enough to do."""
-        missing: dict[tuple[str, str], tuple[Codec[Any], str]] = {}
+        missing: dict[tuple[str, bytes], tuple[Codec[Any], str]] = {}
         for codec, text in work:
-            if (codec.name, text) not in missing and self._recall(codec, text) is None:
-                missing[codec.name, text] = (codec, text)
+            memo = _memo(codec, text)
+            if memo not in missing and self._recall(codec, text, memo) is None:
+                missing[memo] = (codec, text)
         jobs = list(missing.values())
-        for (codec, text), found in zip(jobs, map_parallel(_analyse, jobs, [len(text) for _, text in jobs])):
-            self._keep(codec, text, found)
+        for memo, (codec, text), found in zip(missing, jobs, map_parallel(_analyse, jobs, [len(t) for _, t in jobs])):
+            self._keep(codec, text, memo, found)
+        if sum(len(text) for _, text in jobs) >= MIN_PARALLEL_WORK:
+            del jobs, missing
+            release_memory()
 
-    def _recall(self, codec: Codec[T], text: str) -> T | None:
-        found = self._records.get((codec.name, text))
+    def _recall(self, codec: Codec[T], text: str, memo: tuple[str, bytes]) -> T | None:
+        found = self._records.get(memo)
         if found is None and self.folder is not None:
             found = self.get(self.key(codec.name, text), codec.decode)
             if found is not None:
-                self._records[codec.name, text] = found
+                self._records[memo] = found
         return found
 
-    def _keep(self, codec: Codec[T], text: str, found: T) -> None:
-        self._records[codec.name, text] = found
+    def _keep(self, codec: Codec[T], text: str, memo: tuple[str, bytes], found: T) -> None:
+        self._records[memo] = found
         if self.folder is not None:
             self.put(self.key(codec.name, text), codec.encode(found))
 
@@ -176,6 +181,10 @@ class FactsCache:
                     continue
                 found.append((status.st_mtime, status.st_size, Path(item.path)))
         return found
+
+
+def _memo(codec: Codec[Any], text: str) -> tuple[str, bytes]:
+    return codec.name, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _read_regular(path: Path) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TypeVar
@@ -99,8 +100,8 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
 
 def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
     """Put the facts of every Python file and notebook in the cache, parsing together those it lacks."""
-    sources = (*python_sources(inventory), *notebook_sources(inventory))
-    cache.fill((codec, text) for _, codec, text in sources)
+    sources = itertools.chain(python_sources(inventory), notebook_sources(inventory))
+    cache.fill((codec, text) for _, codec, text in sources)  # texts are read as needed, then let go
 
 
 def _analysis_notes(

@@ -143,6 +143,10 @@ class Unreadable(Exception):
         self.kind = kind
 
 
+# Code is read into the facts cache and, with texts of every size, would double an audit's memory if kept here.
+UNKEPT_KINDS = frozenset({"python", "notebook"})
+
+
 class FileReader(Protocol):
     # Whether forked processes may read at once (a reader that talks to one git process may not).
     parallel_safe: bool
@@ -214,7 +218,9 @@ class Inventory:
         if path in self._text_cache:
             return self._text_cache[path]
         text = self._read_text(path)
-        self._text_cache[path] = text
+        listed = self.get(path)
+        if listed is None or listed.kind not in UNKEPT_KINDS:
+            self._text_cache[path] = text
         return text
 
     def _read_text(self, path: str) -> str | None:

@@ -6,6 +6,7 @@ process. A pool that cannot start or loses a worker (a memory limit, say) falls 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -71,6 +72,15 @@ def _call_inherited(item: Any) -> Any:
         raise RuntimeError("fork_map worker started without its context")
     function, context = _inherited
     return function(context, item)
+
+
+def release_memory() -> None:
+    """Give the heap pages a large batch freed (the texts it read, the buffers of its results) back to the
+    system, where the C library can (glibc's `malloc_trim`): forked workers then start smaller."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _context() -> multiprocessing.context.BaseContext:
