@@ -26,7 +26,7 @@ import git
 from mlops_audit import __version__
 from mlops_audit.inventory import Inventory, open_repo
 from mlops_audit.model import Assessment
-from mlops_audit.packs import builtin_pack_paths
+from mlops_audit.rule_files import builtin_pack_paths
 
 if TYPE_CHECKING:
     from mlops_audit.audit import AuditOptions

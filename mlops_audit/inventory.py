@@ -75,9 +75,9 @@ MANIFEST_NAMES = frozenset(
 
 def classify(path: str) -> str:
     """The kind of a file from its repository-relative path alone."""
-    pure = PurePosixPath(path)
-    name, suffix = pure.name, pure.suffix.lower()
-    if matches(path, CI_PATTERNS):
+    name = path.rpartition("/")[2]
+    suffix = _suffix(name)
+    if glob_matcher(CI_PATTERNS)(path):
         return "ci"
     if name in ("dvc.yaml", "dvc.lock", ".dvcignore") or suffix == ".dvc" or path.startswith(".dvc/"):
         return "dvc"
@@ -108,10 +108,16 @@ def classify(path: str) -> str:
     return "other"
 
 
+def _suffix(name: str) -> str:
+    """The name's extension, lower-cased, as `PurePosixPath.suffix` gives it (none for `.env` or `name.`)."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+
+
 def roles_of(path: str) -> tuple[str, ...]:
     """Where a file sits in the project: `test` and/or `example` (docs, tutorials, demos)."""
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else ""
+    parts = path.split("/")
+    name = parts[-1]
     roles = []
     if (
         any(part in TEST_DIRS for part in parts[:-1])
@@ -581,18 +587,19 @@ def _tree_size(reader: GitTreeReader, rel: str, entry: TreeEntry) -> int:
 def _skipped(rel: str, tracked: bool) -> bool:
     """Vendored and cache folders are never audited; build output only when it is not committed."""
     return any(
-        part in SKIPPED_DIRS or (not tracked and part in BUILD_OUTPUT_DIRS) for part in PurePosixPath(rel).parts[:-1]
+        part in SKIPPED_DIRS or (not tracked and part in BUILD_OUTPUT_DIRS) for part in rel.split("/")[:-1]
     )
 
 
 def _size(root: Path, rel: str) -> int | None:
+    path = os.path.join(root, rel)
     try:
-        info = (root / rel).lstat()
+        info = os.lstat(path)
     except OSError:
         return None  # tracked but deleted in the work tree
     if stat.S_ISLNK(info.st_mode):
         try:
-            info = (root / rel).stat()
+            info = os.stat(path)
         except OSError:
             return 0
     return info.st_size if stat.S_ISREG(info.st_mode) else None

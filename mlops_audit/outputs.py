@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from mlops_audit.errors import AuditError
 from mlops_audit.model import Assessment
-from mlops_audit.reporters import badge, github, gitlab, html, json_report, junit, markdown, sarif, text
 
-FORMATS = ("text", "json", "html", "sarif", "markdown", "gitlab", "junit", "github", "badge")
+# Each format's reporter module, imported when it is used (the HTML report's Jinja2 costs a run that writes JSON).
+REPORTERS = {
+    "text": "text", "json": "json_report", "html": "html", "sarif": "sarif", "markdown": "markdown",
+    "gitlab": "gitlab", "junit": "junit", "github": "github", "badge": "badge",
+}
+FORMATS = tuple(REPORTERS)
 BY_EXTENSION = {
     ".txt": "text",
     ".json": "json",
@@ -71,16 +76,5 @@ def _from_extension(path: str) -> str:
 
 def render(fmt: str, assessment: Assessment, color: bool = False) -> str:
     """The report in one format; `color` only matters for text on a terminal."""
-    if fmt == "text":
-        return text.render(assessment, color=color)
-    renderers = {
-        "json": json_report.render,
-        "html": html.render,
-        "sarif": sarif.render,
-        "markdown": markdown.render,
-        "gitlab": gitlab.render,
-        "junit": junit.render,
-        "github": github.render,
-        "badge": badge.render,
-    }
-    return renderers[fmt](assessment)
+    reporter = importlib.import_module(f"mlops_audit.reporters.{REPORTERS[fmt]}")
+    return reporter.render(assessment, color=color) if fmt == "text" else reporter.render(assessment)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import yaml
 from mlops_audit.conditions import Builtin, condition_errors
 from mlops_audit.errors import PackError
 from mlops_audit.model import Rule
+from mlops_audit.rule_files import builtin_pack_paths
 
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when built in: same subset, faster
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z]+-\d{2,}$")
@@ -46,18 +46,6 @@ REQUIRED = (
 )
 MESSAGE_FIELDS = ("title", "detail", "count")
 OPTIONAL = ("gate_group", "partial", "applies", "messages", "scaffold", "docs")
-
-
-def builtin_pack_dir() -> Path:
-    """The built-in packs: inside the installed package, or the repository's top-level `rules/`."""
-    packaged = Path(str(resources.files("mlops_audit"))) / "rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
-
-
-def builtin_pack_paths() -> list[Path]:
-    return sorted(builtin_pack_dir().glob("*.yaml"))
 
 
 def load_rules(extra_packs: Iterable[Path], builtins: Mapping[str, Builtin]) -> list[Rule]:

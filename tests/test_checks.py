@@ -18,7 +18,7 @@ from mlops_audit.analyzers.data_versioning import ArtifactFile, DataFacts, DvcSt
 from mlops_audit.analyzers.environment import EnvironmentFacts, Manifest, Requirement
 from mlops_audit.analyzers.notebooks import Notebook, NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts, PythonFile
-from mlops_audit.audit import is_ml_project
+from mlops_audit.pipeline import is_ml_project
 from mlops_audit.checks import BUILTINS
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
