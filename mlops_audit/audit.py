@@ -16,6 +16,7 @@ from mlops_audit.model import Assessment
 from mlops_audit.suppressions import ConfigSuppression
 from mlops_audit.templates import as_generated
 
+
 @dataclass(frozen=True)
 class AuditOptions:
     select: tuple[str, ...] = ()

@@ -18,12 +18,12 @@ from mlops_audit.analyzers.data_versioning import ArtifactFile, DataFacts, DvcSt
 from mlops_audit.analyzers.environment import EnvironmentFacts, Manifest, Requirement
 from mlops_audit.analyzers.notebooks import Notebook, NotebookFacts
 from mlops_audit.analyzers.python_code import PythonFacts, PythonFile
-from mlops_audit.pipeline import is_ml_project
 from mlops_audit.checks import BUILTINS
 from mlops_audit.engine import judge
 from mlops_audit.facts import Facts, collect_facts
 from mlops_audit.inventory import RepoFile, build_inventory
 from mlops_audit.packs import load_rules
+from mlops_audit.pipeline import is_ml_project
 from mlops_audit.testing import make_facts, write_tree
 
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlops_audit.audit import AuditOptions, run_audit
-from mlops_audit.pipeline import audit_inventory
 from mlops_audit.inventory import build_inventory
 from mlops_audit.model import Assessment, Evidence
+from mlops_audit.pipeline import audit_inventory
 from mlops_audit.projects import MAX_PROJECTS, find_project_roots, shared_paths
 from mlops_audit.reporters import json_report
 from mlops_audit.suppressions import ConfigSuppression
