@@ -21,7 +21,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import git
 import pathspec
@@ -173,6 +173,8 @@ class Inventory:
     git_root: Path | None = None
     notes: list[Note] = field(default_factory=list)
     reader: FileReader | None = None  # where reads come from; the work tree under `root` when None
+    # Repository-wide reads (git history) done once for an inventory and every view made from it.
+    shared_reads: dict[str, Any] = field(default_factory=dict)
     _by_path: dict[str, RepoFile] = field(init=False, repr=False)
     _text_cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
     _reader: FileReader = field(init=False, repr=False)
@@ -263,7 +265,8 @@ class Inventory:
             for path, source in origins.items()
         ]
         reader = ViewReader(self._reader, base, origins)
-        return Inventory(root=self.root / base, files=files, git_root=self.git_root, reader=reader)
+        return Inventory(root=self.root / base, files=files, git_root=self.git_root, reader=reader,
+                         shared_reads=self.shared_reads)
 
     def origin(self, path: str) -> str:
         """The path a view's file has in the inventory the view was made from; the path itself otherwise."""

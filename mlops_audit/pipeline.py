@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from mlops_audit.audit import AuditOptions
+from mlops_audit.analyzers.git_history import analyze_git
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
@@ -74,6 +75,7 @@ def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
+    analyze_git(inventory)  # and the repository's history read once: the workers inherit both
     jobs = ["", *found.roots]  # "" is the whole repository
     if inventory.parallel_safe:
         whole, *projects = fork_map(_assess, monorepo, jobs)

@@ -20,16 +20,20 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
 from statistics import median
+from typing import Any, TypeVar
 
 import git
 
 from mlops_audit.inventory import Inventory, open_repo
 from mlops_audit.model import Evidence, clip
+
+T = TypeVar("T")
 
 LARGE_BLOB_BYTES = 10 * 1024 * 1024
 MAX_SCANNED_OBJECTS = 200_000
@@ -149,15 +153,15 @@ def analyze_git(inventory: Inventory) -> GitFacts:
         repo = open_repo(inventory.git_root)
     except GIT_ERRORS as error:
         return GitFacts(is_repo=None, tags=None, large_blobs=None, error=_describe(error))
+    shared = inventory.shared_reads
     try:
         listed = _listing_readable(repo, inventory)
         try:
-            shallow = _shallow(repo)
-            tags: tuple[str, ...] | None = tuple(sorted(t for t in repo.git.tag("--list").splitlines() if t))
+            shallow, tags = _once(shared, "refs", lambda: (_shallow(repo), _tags(repo)))
         except GIT_ERRORS as error:
             return GitFacts(is_repo=listed, tags=None, large_blobs=None, error=_describe(error))
         try:
-            return _read(repo, _prefix(inventory.root, inventory.git_root), listed, shallow, tags)
+            return _read(repo, _prefix(inventory.root, inventory.git_root), listed, shallow, tags, shared)
         except GIT_ERRORS as error:  # the refs were read, the history was not
             return GitFacts(is_repo=listed, tags=tags, large_blobs=None, error=_describe(error))
     finally:
@@ -206,11 +210,24 @@ def _shallow(repo: git.Repo) -> bool:
     )
 
 
-def _read(repo: git.Repo, prefix: str, listed: bool | None, shallow: bool, tags: tuple[str, ...]) -> GitFacts:
-    if not _has_commits(repo):  # a fresh `git init`: no commit yet
+def _once(shared: dict[str, Any], name: str, read: Callable[[], T]) -> T:
+    """A repository-wide read, done once for the inventory and all its views (a monorepo's projects)."""
+    if name not in shared:
+        shared[name] = read()
+    return shared[name]
+
+
+def _tags(repo: git.Repo) -> tuple[str, ...]:
+    return tuple(sorted(tag for tag in repo.git.tag("--list").splitlines() if tag))
+
+
+def _read(
+    repo: git.Repo, prefix: str, listed: bool | None, shallow: bool, tags: tuple[str, ...], shared: dict[str, Any]
+) -> GitFacts:
+    if not _once(shared, "has-commits", lambda: _has_commits(repo)):  # a fresh `git init`: no commit yet
         return GitFacts(is_repo=listed, commits=0, shallow=shallow, authors=0, tags=tags, history_scanned=True)
-    log = _log(repo)
-    blobs, scanned, note = _large_blobs(repo, prefix, shallow)
+    log = _once(shared, "log", lambda: _log(repo))
+    blobs, scanned, note = _large_blobs(repo, prefix, shallow, shared)
     return GitFacts(
         is_repo=listed,
         commits=log.commits,
@@ -269,21 +286,30 @@ def _iso(stamp: int) -> str:
     return datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat()
 
 
-def _large_blobs(repo: git.Repo, prefix: str, shallow: bool) -> tuple[tuple[Evidence, ...], bool, str | None]:
+def _large_blobs(
+    repo: git.Repo, prefix: str, shallow: bool, shared: dict[str, Any]
+) -> tuple[tuple[Evidence, ...], bool, str | None]:
     if shallow:
         return (), False, "shallow clone: earlier history is not available"
+    found, scanned, note = _once(shared, "large-blobs", lambda: _repository_large_blobs(repo))
+    evidence = {Evidence(path[len(prefix):], None, snippet=size) for path, size in found if path.startswith(prefix)}
+    return tuple(sorted(evidence, key=lambda e: e.sort_key)), scanned, note
+
+
+def _repository_large_blobs(repo: git.Repo) -> tuple[tuple[tuple[str, str], ...], bool, str | None]:
+    """Every path in history holding a large blob, with its size; whether history was scanned, and why not."""
     objects = _object_count(repo)
     if objects > MAX_SCANNED_OBJECTS:
         return (), False, f"{objects} objects, over the {MAX_SCANNED_OBJECTS}-object scan limit; not scanned"
     sizes = _big_blob_sizes(repo)
     if not sizes:
         return (), True, None
-    found: set[Evidence] = set()
+    found = set()
     for line in repo.git.rev_list("--objects", "--all").splitlines():
         sha, _, path = line.partition(" ")
-        if sha in sizes and path.startswith(prefix):
-            found.add(Evidence(path[len(prefix):], None, snippet=_megabytes(sizes[sha])))
-    return tuple(sorted(found, key=lambda e: e.sort_key)), True, None
+        if sha in sizes:
+            found.add((path, _megabytes(sizes[sha])))
+    return tuple(sorted(found)), True, None
 
 
 def _object_count(repo: git.Repo) -> int:

@@ -78,6 +78,22 @@ def test_subfolder_reports_its_own_blobs_relative_to_it(history: Path) -> None:
     assert [(b.path, b.snippet) for b in facts.large_blobs] == [("model.bin", "11.0 MB")]
 
 
+def test_the_views_of_a_monorepo_share_one_read_of_the_history(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    for name in ("_log", "_repository_large_blobs", "_tags"):
+        original = getattr(git_history, name)
+        monkeypatch.setattr(git_history, name, lambda repo, name=name, original=original: (
+            reads.append(name), original(repo))[1])
+    whole = build_inventory(history)
+    facts = [analyze_git(inventory) for inventory in (whole, whole.subset("ml"), whole.subset("ml"))]
+    assert sorted(reads) == ["_log", "_repository_large_blobs", "_tags"]
+    assert [(b.path, b.snippet) for b in facts[1].large_blobs] == [("model.bin", "11.0 MB")]
+    assert facts[1] == facts[2] and facts[0].commits == facts[1].commits == 3
+    assert len(facts[0].large_blobs) == 2
+
+
 def test_shallow_clone_skips_the_history_scan(history: Path, tmp_path: Path) -> None:
     clone = git.Repo.clone_from(f"file://{history}", tmp_path / "clone", depth=1)
     clone.close()
