@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mlops_audit.audit import AuditOptions
 from mlops_audit.analyzers.git_history import analyze_git
+from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
