@@ -16,7 +16,11 @@ from mlops_audit.inventory import build_inventory
 from mlops_audit.reporters import json_report
 from mlops_audit.testing import make_repo
 
-pytestmark = pytest.mark.skipif(parallel.workers() < 2, reason="one core: the pool is never used")
+
+@pytest.fixture(autouse=True)
+def two_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers even on one core, so that the pools are tested on every machine."""
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
 
 
 def train_module(number: int) -> str:
