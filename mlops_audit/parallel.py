@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +23,7 @@ C = TypeVar("C")
 MIN_PARALLEL_WORK = 1_000_000  # total size (characters of source) below which the work runs in this process
 MAX_WORKERS = 8
 CHUNKS_PER_WORKER = 8  # smaller chunks balance uneven files; fewer chunks cost less to hand over
+FORK = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def workers() -> int:
@@ -56,7 +58,7 @@ def fork_map(function: Callable[[C, T], R], context: C, items: Sequence[T]) -> l
     what cannot be pickled); only the items and the results are copied."""
     global _inherited
     count = min(workers(), len(items))
-    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if count < 2 or not FORK:
         return [function(context, item) for item in items]
     _inherited = (function, context)
     try:
@@ -85,6 +87,6 @@ def release_memory() -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Fork where the platform has it: workers start at once, with the tool's modules already imported."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+    """Fork on Linux: workers start at once, with the tool's modules already imported. Elsewhere the platform's
+    default (macOS's system libraries are not safe to fork)."""
+    return multiprocessing.get_context("fork" if FORK else None)

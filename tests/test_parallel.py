@@ -120,6 +120,7 @@ def scaled(context: dict[str, object], item: int) -> tuple[int, int]:
     return item * int(context["factor"]), os.getpid()  # type: ignore[call-overload]
 
 
+@pytest.mark.skipif(not parallel.FORK, reason="fork_map forks on Linux only; elsewhere it runs in this process")
 def test_forked_workers_inherit_a_context_that_could_not_be_pickled() -> None:
     context = {"factor": 3, "unpicklable": lambda: None}
     results = parallel.fork_map(scaled, context, list(range(40)))
