@@ -1,12 +1,12 @@
 """A cache of per-file facts, so no content is analysed twice in one audit (a monorepo's projects share files) and
 an audit of a repository that barely changed parses only what changed.
 
-In memory, records are kept by (codec, text) for the audit's lifetime. On disk, with a folder, entries are keyed
-by the SHA-256 of the file's content, the codec (a module in a package or not, a notebook), the tool version and
-`ANALYZER_VERSION`; they hold JSON (never pickle: a planted entry must not be able to run code), one file per
-entry under a two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry that cannot be
-read or decoded is a miss, never an error. After a run that wrote entries, the oldest (by modification time) are
-deleted while the cache holds more than its bounds.
+Records are keyed by the SHA-256 of the file's content, the codec (a module in a package or not, a notebook), the
+tool version and `ANALYZER_VERSION`. In memory they are kept for the audit's lifetime. On disk, with a folder,
+they are JSON (never pickle: a planted entry must not be able to run code), one file per entry under a
+two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry that cannot be read or
+decoded is a miss, never an error. After a run that wrote entries, the oldest (by modification time) are deleted
+while the cache holds more than its bounds.
 """
 
 from __future__ import annotations
@@ -62,44 +62,45 @@ class FactsCache:
         self.hits = 0
         self.misses = 0
         self.writes = 0
-        self._records: dict[tuple[str, bytes], Any] = {}  # by codec and content digest: texts are not kept
+        self._records: dict[str, Any] = {}  # by entry key (a digest of the content): texts are not kept
 
     def record(self, codec: Codec[T], text: str) -> T:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
-        memo = _memo(codec, text)
-        found = self._recall(codec, text, memo)
+        key = self.key(codec.name, text)
+        found = self._recall(codec, key)
         if found is None:
             found = codec.analyse(text)
-            self._keep(codec, text, memo, found)
+            self._keep(codec, key, found)
         return found
 
     def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> None:
         """Make, ahead of `record`, the records of every (codec, text) not known yet; in parallel processes when
         there is enough to do."""
-        missing: dict[tuple[str, bytes], tuple[Codec[Any], str]] = {}
+        missing: dict[str, tuple[Codec[Any], str]] = {}
         for codec, text in work:
-            memo = _memo(codec, text)
-            if memo not in missing and self._recall(codec, text, memo) is None:
-                missing[memo] = (codec, text)
+            key = self.key(codec.name, text)
+            if key not in missing and self._recall(codec, key) is None:
+                missing[key] = (codec, text)
         jobs = list(missing.values())
-        for memo, (codec, text), found in zip(missing, jobs, map_parallel(_analyse, jobs, [len(t) for _, t in jobs])):
-            self._keep(codec, text, memo, found)
+        for key, (codec, _), found in zip(missing, jobs, map_parallel(_analyse, jobs, [len(t) for _, t in jobs])):
+            self._keep(codec, key, found)
         if sum(len(text) for _, text in jobs) >= MIN_PARALLEL_WORK:
             del jobs, missing
             release_memory()
 
-    def _recall(self, codec: Codec[T], text: str, memo: tuple[str, bytes]) -> T | None:
-        found = self._records.get(memo)
+    def _recall(self, codec: Codec[T], key: str) -> T | None:
+        """A record made earlier in this audit or, with a folder, stored by an earlier one."""
+        found = self._records.get(key)
         if found is None and self.folder is not None:
-            found = self.get(self.key(codec.name, text), codec.decode)
+            found = self.get(key, codec.decode)
             if found is not None:
-                self._records[memo] = found
+                self._records[key] = found
         return found
 
-    def _keep(self, codec: Codec[T], text: str, memo: tuple[str, bytes], found: T) -> None:
-        self._records[memo] = found
+    def _keep(self, codec: Codec[T], key: str, found: T) -> None:
+        self._records[key] = found
         if self.folder is not None:
-            self.put(self.key(codec.name, text), codec.encode(found))
+            self.put(key, codec.encode(found))
 
     def key(self, kind: str, text: str) -> str:
         """The entry key of a file's content analysed as `kind` ("python", "python-package", "notebook")."""
@@ -181,10 +182,6 @@ class FactsCache:
                     continue
                 found.append((status.st_mtime, status.st_size, Path(item.path)))
         return found
-
-
-def _memo(codec: Codec[Any], text: str) -> tuple[str, bytes]:
-    return codec.name, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _read_regular(path: Path) -> bytes:

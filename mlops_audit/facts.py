@@ -65,7 +65,9 @@ def _code_units(facts: Facts) -> tuple[CodeUnit, ...]:
         CodeUnit(file.path, "notebook" if file.notebook_like else "python", file.roles, file.code)
         for file in facts.python.files
     )
-    notebooks = (CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code) for notebook in facts.notebooks.notebooks)
+    notebooks = (
+        CodeUnit(notebook.path, "notebook", notebook.roles, notebook.code) for notebook in facts.notebooks.notebooks
+    )
     return (*python, *notebooks)
 
 
