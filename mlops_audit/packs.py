@@ -14,8 +14,8 @@ from mlops_audit.conditions import Builtin, condition_errors
 from mlops_audit.errors import PackError
 from mlops_audit.model import Rule
 from mlops_audit.rule_files import builtin_pack_paths
+from mlops_audit.safe_yaml import SAFE_LOADER
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when built in: same subset, faster
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z]+-\d{2,}$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CATEGORIES = {

@@ -23,6 +23,7 @@ import yaml
 
 from mlops_audit.inventory import template_view
 from mlops_audit.model import Note
+from mlops_audit.safe_yaml import SAFE_LOADER
 
 if TYPE_CHECKING:
     from mlops_audit.inventory import Inventory
@@ -229,7 +230,7 @@ def _copier(inventory: Inventory) -> Template | None:
     name = next((n for n in COPIER_CONFIGS if inventory.get(n) is not None), None)
     if name is None:
         return None
-    config = _load(inventory, name, yaml.safe_load)
+    config = _load(inventory, name, lambda text: yaml.load(text, Loader=SAFE_LOADER))
     config = config if isinstance(config, dict) else {}
     subdirectory = config.get("_subdirectory")
     root = ""

@@ -47,6 +47,7 @@ from mlops_audit.analyzers.python_code import PythonFacts
 from mlops_audit.analyzers.reachability import Reachability
 from mlops_audit.inventory import Inventory, matches, roles_of
 from mlops_audit.model import DetectedTool, Evidence, clip
+from mlops_audit.safe_yaml import SAFE_LOADER
 
 CATEGORIES = (
     "ml_framework", "orchestrator", "tracker", "registry", "data_versioning", "data_validation", "feature_store",
@@ -61,8 +62,6 @@ FACET_KEYS = SIGNAL_KEYS | {"categories"}
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 KEYWORD_PATTERN = re.compile(r"([^()\s]+)\((\w+)\)")
 WILDCARDS = frozenset("*?[")
-
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the same safe subset; libyaml is ~8x faster
 
 MAX_EVIDENCE = 5
 MAX_CONTENT_BYTES = 1024 * 1024

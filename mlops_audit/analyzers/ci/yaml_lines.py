@@ -6,6 +6,8 @@ from typing import Iterator
 
 import yaml
 
+from mlops_audit.safe_yaml import SAFE_LOADER
+
 MAX_EXPANDED_NODES = 200_000  # YAML nodes after alias expansion: stops "billion laughs" files
 Loc = tuple[int | None, bool]  # (1-based line where a value's text starts, whether it is a literal block)
 NO_LOC: Loc = (None, False)
@@ -25,7 +27,7 @@ class Reference(tuple):  # type: ignore[type-arg]
     """GitLab's `!reference [.job, script]`."""
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """Safe loading plus lines; unknown tags (`!Ref`, `!!python/...`) load as plain values; dates stay text."""
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from mlops_audit.inventory import Inventory
+from mlops_audit.safe_yaml import SAFE_LOADER
 from mlops_audit.model import Evidence, clip
 
 if sys.version_info >= (3, 11):
@@ -102,7 +103,7 @@ class AliasBomb(yaml.YAMLError):
 def load_bounded_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     """One YAML document, safely constructed, and its node tree; raises a YAML error (`AliasBomb` among them) when
     it does not parse or its aliases would expand it beyond `MAX_YAML_NODES` nodes."""
-    loader = yaml.SafeLoader(text)
+    loader = SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
