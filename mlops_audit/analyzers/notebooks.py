@@ -22,6 +22,7 @@ from mlops_audit.analyzers.code import (
     code_facts_to_dict,
     extract_cells_facts,
     literal_refs_from_list,
+    pickled_by_fields,
 )
 from mlops_audit.cache import Codec, FactsCache
 from mlops_audit.inventory import Inventory, RepoFile
@@ -37,6 +38,7 @@ HELP_LINE = re.compile(r"[\w.]+\?{1,2}")
 MAGIC_ASSIGNMENT = re.compile(r"[A-Za-z_][\w.,\s]*=\s*[!%]")
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Notebook:
     path: str

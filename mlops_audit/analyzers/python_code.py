@@ -14,9 +14,10 @@ from mlops_audit.analyzers.code import (
     as_dict,
     code_facts_from_dict,
     code_facts_to_dict,
-    extract_code_facts_and_tree,
+    extract_code_facts_and_comparisons,
     literal_refs_from_list,
     normalise,
+    pickled_by_fields,
 )
 from mlops_audit.cache import Codec, FactsCache
 from mlops_audit.inventory import Inventory, RepoFile
@@ -31,9 +32,9 @@ JUPYTEXT_HEADER = re.compile(r"^# ---\s*\n(?:#.*\n)*?#\s+jupytext:", re.MULTILIN
 REFERENCE_MODEL = re.compile(
     r"champ|production|(?<![a-z])prod(?![a-z])|deployed|incumbent|(?:current|previous|old|existing|registered|live)_?model"
 )
-ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PythonFile:
     path: str
@@ -105,28 +106,22 @@ def _in_package(inventory: Inventory, path: str) -> bool:
 
 def analyze_python_source(path: str, roles: tuple[str, ...], text: str, in_package: bool = False) -> PythonFile:
     """One file's facts; a file that does not parse keeps its `syntax_error`."""
-    code, tree = extract_code_facts_and_tree(text)
-    comparisons = champion_comparisons(text, tree) if tree is not None else ()
-    return PythonFile(path, roles, code, is_notebook_like(text, in_package), comparisons)
+    code, orderings = extract_code_facts_and_comparisons(text)
+    return PythonFile(path, roles, code, is_notebook_like(text, in_package), champion_comparisons(text, orderings))
 
 
-def champion_comparisons(text: str, tree: ast.Module) -> tuple[LiteralRef, ...]:
-    """Comparisons (<, <=, >, >=) of which exactly one side names the production model and neither side is a
-    constant: the champion/challenger decision written as plain code. `tree` is the text's parsed module."""
-    if not REFERENCE_MODEL.search(text.lower()):
+def champion_comparisons(text: str, orderings: list[ast.Compare]) -> tuple[LiteralRef, ...]:
+    """The ordering comparisons (<, <=, >, >=) of the text of which exactly one side names the production model
+    and neither side is a constant: the champion/challenger decision written as plain code."""
+    chosen = [node for node in orderings if _champion_comparison(node)]
+    if not chosen:
         return ()
     lines = normalise(text).split("\n")
-    found = [
-        LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Compare) and _champion_comparison(node)
-    ]
-    return tuple(sorted(set(found), key=lambda ref: ref.line))
+    found = {LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno) for node in chosen}
+    return tuple(sorted(found, key=lambda ref: ref.line))
 
 
 def _champion_comparison(node: ast.Compare) -> bool:
-    if len(node.ops) != 1 or not isinstance(node.ops[0], ORDERING):
-        return False
     sides = (node.left, node.comparators[0])
     if any(isinstance(side, ast.Constant) for side in sides):
         return False
