@@ -16,19 +16,23 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from mlops_audit import __version__
 from mlops_audit.analyzers.code import ANALYZER_VERSION
 from mlops_audit.parallel import MIN_PARALLEL_WORK, map_parallel, release_memory
 
+if TYPE_CHECKING:
+    from mlops_audit.inventory import Inventory, RepoFile
+
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 50_000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 SUFFIX = ".json"
+SOURCES = "source records"  # an inventory's shared table: (path in the repository, codec name) -> record
 
 T = TypeVar("T")
 
@@ -63,6 +67,7 @@ class FactsCache:
         self.misses = 0
         self.writes = 0
         self._records: dict[str, Any] = {}  # by entry key (a digest of the content): texts are not kept
+        self._derived: dict[Callable[[Any], Any], dict[int, tuple[Any, Any]]] = {}
 
     def record(self, codec: Codec[T], text: str) -> T:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
@@ -73,12 +78,14 @@ class FactsCache:
             self._keep(codec, key, found)
         return found
 
-    def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> None:
-        """Make, ahead of `record`, the records of every (codec, text) not known yet; in parallel processes when
-        there is enough to do."""
+    def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> list[Any]:
+        """The record of every (codec, text), in order, those not known yet made together: in parallel processes
+        when there is enough to do."""
+        keys: list[tuple[Codec[Any], str]] = []
         missing: dict[str, tuple[Codec[Any], str]] = {}
         for codec, text in work:
             key = self.key(codec.name, text)
+            keys.append((codec, key))
             if key not in missing and self._recall(codec, key) is None:
                 missing[key] = (codec, text)
         jobs = list(missing.values())
@@ -87,6 +94,23 @@ class FactsCache:
         if sum(len(text) for _, text in jobs) >= MIN_PARALLEL_WORK:
             del jobs, missing
             release_memory()
+        return [self._records[key] for _, key in keys]
+
+    def derived(self, compute: Callable[[Any], T]) -> Callable[[Any], T]:
+        """`compute` of a record (or of any object), made once per object for the audit's lifetime."""
+        memo = self._derived.setdefault(compute, {})
+
+        def lookup(record: Any) -> T:
+            entry = memo.get(id(record))
+            if entry is None or entry[0] is not record:  # the entry holds its object, so an id is never reused
+                entry = memo[id(record)] = (record, compute(record))
+            return entry[1]
+
+        return lookup
+
+    def remember(self, compute: Callable[[Any], T], record: Any, value: T) -> None:
+        """Keep `value` as `compute(record)`, made elsewhere (in a worker process)."""
+        self._derived.setdefault(compute, {})[id(record)] = (record, value)
 
     def _recall(self, codec: Codec[T], key: str) -> T | None:
         """A record made earlier in this audit or, with a folder, stored by an earlier one."""
@@ -182,6 +206,37 @@ class FactsCache:
                     continue
                 found.append((status.st_mtime, status.st_size, Path(item.path)))
         return found
+
+
+def source_record(cache: FactsCache, inventory: Inventory, path: str, codec: Codec[T]) -> T | None:
+    """The record of the inventory's file at `path`, read and looked up once for the inventory and every view made
+    from it; None when the file cannot be read."""
+    known = inventory.shared(SOURCES)
+    name = (inventory.origin(path), codec.name)
+    if name not in known:
+        text = inventory.read_text(path)
+        if text is None:
+            return None
+        known[name] = cache.record(codec, text)
+    return known[name]
+
+
+def fill_sources(cache: FactsCache, inventory: Inventory, sources: Iterable[tuple[RepoFile, Codec[Any]]]) -> None:
+    """Make the records of the inventory's files (each with the codec that analyses it) that neither it nor a view
+    made from it has looked up yet, those the cache lacks together (see `FactsCache.fill`); texts are read as
+    needed, then let go."""
+    known = inventory.shared(SOURCES)
+    names: list[tuple[str, str]] = []
+
+    def texts() -> Iterator[tuple[Codec[Any], str]]:
+        for file, codec in sources:
+            name = (inventory.origin(file.path), codec.name)
+            if name not in known and (text := inventory.read_text(file.path)) is not None:
+                names.append(name)
+                yield codec, text
+
+    records = cache.fill(texts())
+    known.update(zip(names, records))
 
 
 def _read_regular(path: Path) -> bytes:

@@ -15,11 +15,12 @@ from mlops_audit.analyzers.git_history import GitFacts, analyze_git
 from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks, notebook_sources
 from mlops_audit.analyzers.python_code import PythonFacts, analyze_python, python_sources
 from mlops_audit.analyzers.reachability import Reachability, reachable_files
-from mlops_audit.analyzers.secrets import SecretFacts, analyze_secrets
-from mlops_audit.analyzers.stack import StackFacts, detect_stack
-from mlops_audit.cache import FactsCache
+from mlops_audit.analyzers.secrets import Secret, SecretFacts, analyze_secrets, file_secrets, remember_secrets
+from mlops_audit.analyzers.stack import CodeSignals, StackFacts, code_signals, detect_stack
+from mlops_audit.cache import FactsCache, fill_sources
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
+from mlops_audit.parallel import MIN_PARALLEL_WORK, fork_map, workers
 
 T = TypeVar("T")
 
@@ -84,7 +85,7 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
     environment = analyze_environment(inventory)
     git = analyze_git(inventory)
     reachability = reachable_files(inventory, python, notebooks, ci, data, environment)
-    stack = detect_stack(inventory, python, notebooks, environment, ci, reachability)
+    stack = detect_stack(inventory, python, notebooks, environment, ci, reachability, cache.derived(code_signals))
     return Facts(
         files=tuple(inventory.files),
         python=python,
@@ -102,8 +103,33 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
 
 def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
     """Put the facts of every Python file and notebook in the cache, parsing together those it lacks."""
-    sources = itertools.chain(python_sources(inventory), notebook_sources(inventory))
-    cache.fill((codec, text) for _, codec, text in sources)  # texts are read as needed, then let go
+    fill_sources(cache, inventory, itertools.chain(python_sources(inventory), notebook_sources(inventory)))
+
+
+def share_file_facts(inventory: Inventory, cache: FactsCache) -> None:
+    """Make, ahead of `collect_facts` and in parallel processes when the repository is large, what it reads of
+    each file alone: its secrets and the stack signals of its code. The inventory's views (a monorepo's projects)
+    then look them up instead of making them again."""
+    if not inventory.parallel_safe or sum(file.size for file in inventory.files) < MIN_PARALLEL_WORK:
+        return  # made as needed, and kept all the same
+    codes = [
+        *(file.code for file in analyze_python(inventory, cache).files),
+        *(notebook.code for notebook in analyze_notebooks(inventory, cache).notebooks),
+    ]
+    parts = workers() * 4
+    for part, (secrets, signals) in enumerate(fork_map(_file_facts, (inventory, codes), [*enumerate([parts] * parts)])):
+        remember_secrets(inventory, secrets)
+        for code, found in zip(codes[part::parts], signals):
+            cache.remember(code_signals, code, found)
+
+
+def _file_facts(
+    context: tuple[Inventory, list[CodeFacts]], share: tuple[int, int]
+) -> tuple[dict[tuple[str, bool], tuple[Secret, ...]], list[CodeSignals]]:
+    """The secrets and code signals of every `parts`-th file and source from `part`."""
+    inventory, codes = context
+    part, parts = share
+    return file_secrets(inventory, inventory.files[part::parts]), [code_signals(code) for code in codes[part::parts]]
 
 
 def _analysis_notes(

@@ -173,7 +173,8 @@ class Inventory:
     git_root: Path | None = None
     notes: list[Note] = field(default_factory=list)
     reader: FileReader | None = None  # where reads come from; the work tree under `root` when None
-    # Repository-wide reads (git history) done once for an inventory and every view made from it.
+    # What is read or made once for an inventory and every view made from it (git history, each source's facts),
+    # by the name of what it is
     shared_reads: dict[str, Any] = field(default_factory=dict)
     _by_path: dict[str, RepoFile] = field(init=False, repr=False)
     _text_cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
@@ -204,6 +205,10 @@ class Inventory:
 
     def get(self, path: str) -> RepoFile | None:
         return self._by_path.get(path)
+
+    def shared(self, name: str) -> dict[Any, Any]:
+        """The table `name` of `shared_reads`, made empty on first use."""
+        return self.shared_reads.setdefault(name, {})
 
     def of_kind(self, *kinds: str) -> list[RepoFile]:
         return [f for f in self.files if f.kind in kinds]

@@ -12,7 +12,7 @@ from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
-from mlops_audit.facts import Facts, analyse_sources, collect_facts
+from mlops_audit.facts import Facts, analyse_sources, collect_facts, share_file_facts
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
@@ -69,13 +69,14 @@ class _Monorepo:
 def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     """The repository's assessment; in a monorepo, the whole's or the one of the project that reaches further."""
     known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
+    analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
+    share_file_facts(inventory, cache)  # and each file's secrets and stack signals made once
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     if len(found.roots) < 2:
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))
-    analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
-    analyze_git(inventory)  # and the repository's history read once: the workers inherit both
+    analyze_git(inventory)  # and the repository's history read once: the workers inherit it all
     jobs = ["", *found.roots]  # "" is the whole repository
     if inventory.parallel_safe:
         whole, *projects = fork_map(_assess, monorepo, jobs)

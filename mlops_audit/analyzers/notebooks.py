@@ -24,7 +24,7 @@ from mlops_audit.analyzers.code import (
     literal_refs_from_list,
     pickled_by_fields,
 )
-from mlops_audit.cache import Codec, FactsCache
+from mlops_audit.cache import Codec, FactsCache, source_record
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import clip
 
@@ -87,25 +87,20 @@ def analyze_notebooks(inventory: Inventory, cache: FactsCache | None = None) -> 
     (analysed earlier in this audit, or stored by an earlier one) is not parsed again."""
     cache = cache if cache is not None else FactsCache()
     notebooks = []
-    for file, text in _texts(inventory):
-        if text is None:
+    for file, codec in notebook_sources(inventory):
+        record = source_record(cache, inventory, file.path, codec)
+        if record is None:
             reason = next((note.message for note in inventory.notes if note.path == file.path), "cannot be read")
             notebooks.append(_failed(file.path, file.roles, f"not read: {reason}"))
         else:
-            notebooks.append(replace(cache.record(NOTEBOOK, text), path=file.path, roles=file.roles))
+            notebooks.append(replace(record, path=file.path, roles=file.roles))
     return NotebookFacts(tuple(notebooks))
 
 
-def notebook_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[Notebook], str]]:
-    """Each readable notebook with its text and the codec that analyses it."""
-    for file, text in _texts(inventory):
-        if text is not None:
-            yield file, NOTEBOOK, text
-
-
-def _texts(inventory: Inventory) -> Iterator[tuple[RepoFile, str | None]]:
+def notebook_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[Notebook]]]:
+    """Each notebook with the codec that analyses it."""
     for file in inventory.of_kind("notebook"):
-        yield file, inventory.read_text(file.path)
+        yield file, NOTEBOOK
 
 
 def notebook_to_dict(notebook: Notebook) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from mlops_audit.analyzers.code import (
     normalise,
     pickled_by_fields,
 )
-from mlops_audit.cache import Codec, FactsCache
+from mlops_audit.cache import Codec, FactsCache, source_record
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import clip
 
@@ -56,17 +56,16 @@ def analyze_python(inventory: Inventory, cache: FactsCache | None = None) -> Pyt
     in the cache (analysed earlier in this audit, or stored by an earlier one) is not parsed again."""
     cache = cache if cache is not None else FactsCache()
     return PythonFacts(tuple(
-        replace(cache.record(codec, text), path=file.path, roles=file.roles)
-        for file, codec, text in python_sources(inventory)
+        replace(record, path=file.path, roles=file.roles)
+        for file, codec in python_sources(inventory)
+        if (record := source_record(cache, inventory, file.path, codec)) is not None
     ))
 
 
-def python_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[PythonFile], str]]:
-    """Each readable `.py` file with its text and the codec that analyses it."""
+def python_sources(inventory: Inventory) -> Iterator[tuple[RepoFile, Codec[PythonFile]]]:
+    """Each `.py` file with the codec that analyses it."""
     for file in inventory.of_kind("python"):
-        text = inventory.read_text(file.path)
-        if text is not None:
-            yield file, PACKAGE_MODULE if _in_package(inventory, file.path) else SCRIPT, text
+        yield file, PACKAGE_MODULE if _in_package(inventory, file.path) else SCRIPT
 
 
 def python_file_to_dict(file: PythonFile) -> dict[str, Any]:

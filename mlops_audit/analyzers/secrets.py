@@ -21,7 +21,7 @@ import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -102,6 +102,7 @@ PLACEHOLDER_WORDS = ("your", "example", "placeholder", "redacted", "changeme", "
                      "xxxx", "****", "...", "…")  # "…": a value already masked
 DUMMY_WORDS = ("example", "dummy", "fake", "test", "sample", "mock")
 NEWLINE = re.compile("\n")
+SHARED = "secrets"  # what `analyze_secrets` keeps in an inventory's shared reads
 SERVICE_ACCOUNT = re.compile(r'"type"\s*:\s*"service_account"')
 
 
@@ -133,11 +134,30 @@ class Hit:
 
 
 def analyze_secrets(inventory: Inventory) -> SecretFacts:
-    """Every secret and credential file in the inventory's text files, at most `MAX_PER_FILE` per file."""
-    findings: list[Secret] = []
-    for file in inventory.files:
-        findings.extend(_file_secrets(inventory, file)[:MAX_PER_FILE])
+    """Every secret and credential file in the inventory's text files, at most `MAX_PER_FILE` per file. A file
+    scanned before for the inventory or another of its views (with the same expectation of fakes) is not again."""
+    known = inventory.shared_reads.setdefault(SHARED, {})
+    known.update(file_secrets(inventory, [file for file in inventory.files if _key(inventory, file) not in known]))
+    findings = [
+        secret if secret.path == file.path else replace(secret, path=file.path)
+        for file in inventory.files
+        for secret in known[_key(inventory, file)]
+    ]
     return SecretFacts(tuple(sorted(findings, key=lambda s: (s.path, s.cell or 0, s.output, s.line or 0))))
+
+
+def file_secrets(inventory: Inventory, files: list[RepoFile]) -> dict[tuple[str, bool], tuple[Secret, ...]]:
+    """The secrets of each file, keyed by its path in the repository and whether fakes are expected there."""
+    return {_key(inventory, file): tuple(_file_secrets(inventory, file)[:MAX_PER_FILE]) for file in files}
+
+
+def remember_secrets(inventory: Inventory, found: dict[tuple[str, bool], tuple[Secret, ...]]) -> None:
+    """Keep `file_secrets` made elsewhere (in a worker process) for the inventory and its views."""
+    inventory.shared_reads.setdefault(SHARED, {}).update(found)
+
+
+def _key(inventory: Inventory, file: RepoFile) -> tuple[str, bool]:
+    return inventory.origin(file.path), _dummy_location(file)
 
 
 def _file_secrets(inventory: Inventory, file: RepoFile) -> list[Secret]:

@@ -35,7 +35,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 import yaml
 
@@ -386,15 +386,18 @@ def detect_stack(
     environment: EnvironmentFacts,
     ci: CIFacts,
     reachability: Reachability = Reachability(),
+    signals: Callable[[CodeFacts], CodeSignals] | None = None,
 ) -> StackFacts:
+    """The tools the repository uses or declares. `signals` gives a source's `code_signals`, when the caller
+    keeps them (a monorepo's projects share their sources with the whole)."""
     tools = load_signatures()
-    index = _Index.build(tools)
-    matcher = _Matcher(index)
+    index = _index()
+    signals = signals or code_signals
     found = _aside_found(tools, python, notebooks, reachability)
     for file in python.files:
-        _scan_code(matcher, file.path, file.code, found)
+        _add_code_signals(file.path, signals(file.code), found)
     for notebook in notebooks.notebooks:
-        _scan_code(matcher, notebook.path, notebook.code, found)
+        _add_code_signals(notebook.path, signals(notebook.code), found)
     _scan_files(index, inventory, found)
     _scan_ci(index, ci, found)
     _scan_environment(index, environment, found)
@@ -467,10 +470,25 @@ class _Matcher:
 
 
 Ref = CallRef | DecoratorRef | ClassRef
+# The signal groups a source proves by use, each with its first reference, then those it only imports.
+CodeSignals = tuple[tuple[tuple[int, Ref], ...], tuple[tuple[int, ImportRef], ...]]
 
 
-def _scan_code(matcher: _Matcher, path: str, code: CodeFacts, found: _Found) -> None:
-    """One pass over a source's imports, then its calls, decorators and class bases."""
+@functools.lru_cache(maxsize=1)
+def _index() -> _Index:
+    return _Index.build(load_signatures())
+
+
+@functools.lru_cache(maxsize=1)
+def _matcher() -> _Matcher:
+    """The process's name matcher: its cache of matched names serves every source and every audit."""
+    return _Matcher(_index())
+
+
+def code_signals(code: CodeFacts) -> CodeSignals:
+    """What one source proves, from its facts alone: one pass over its imports, then its calls, decorators and
+    class bases."""
+    matcher = _matcher()
     index = matcher.index
     tops = {_top(ref.module) for ref in code.imports}
     imported: dict[int, ImportRef] = {}
@@ -490,11 +508,16 @@ def _scan_code(matcher: _Matcher, path: str, code: CodeFacts, found: _Found) -> 
         for gid in gids:
             if gid not in hits or position < hits[gid][0]:
                 hits[gid] = (position, ref)
-    for gid, (_, ref) in hits.items():
+    used = tuple((gid, ref) for gid, (_, ref) in hits.items())
+    return used, tuple((gid, ref) for gid, ref in imported.items() if gid not in hits)
+
+
+def _add_code_signals(path: str, signals: CodeSignals, found: _Found) -> None:
+    used, declared = signals
+    for gid, ref in used:
         found.add(gid, _ref_evidence(path, ref), used=True)
-    for gid, ref in imported.items():
-        if gid not in hits:
-            found.add(gid, Evidence(path, ref.line, ref.cell, clip(f"import {ref.module}")), used=False)
+    for gid, imported in declared:
+        found.add(gid, Evidence(path, imported.line, imported.cell, clip(f"import {imported.module}")), used=False)
 
 
 def _proven(
