@@ -11,6 +11,7 @@ import pytest
 import mlops_audit.parallel as parallel
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.cache import FactsCache
+import mlops_audit.facts as facts
 from mlops_audit.facts import collect_facts
 from mlops_audit.inventory import build_inventory
 from mlops_audit.reporters import json_report
@@ -139,3 +140,27 @@ def test_a_monorepo_is_assessed_in_forked_workers_with_the_same_report(
     forked = json_report.render(run_audit(monorepo))
     monkeypatch.setattr(parallel, "workers", lambda: 1)
     assert json_report.render(run_audit(monorepo)) == forked
+
+
+def test_secrets_and_stack_signals_made_ahead_in_workers_give_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {f"{project}/src/train_{n}.py": train_module(n) for project in ("churn", "fraud") for n in range(3)}
+    files["churn/src/settings.py"] = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'  # a secret here, a fake in fixtures
+    files["fraud/fixtures/settings.py"] = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'
+    root = make_repo(tmp_path / "repo", files)
+    assessment = run_audit(root)
+    alone = json_report.render(assessment)  # too small to be worth the workers: made as the views need them
+    ahead: list[object] = []
+    original = facts.fork_map
+
+    def counted(function, context, items):  # type: ignore[no-untyped-def]
+        ahead.append(function)
+        return original(function, context, items)
+
+    monkeypatch.setattr(facts, "MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(facts, "fork_map", counted)
+    assert json_report.render(run_audit(root)) == alone
+    assert ahead == [facts._file_facts]
+    secrets = next(finding for finding in assessment.findings if finding.rule.id == "ANY-SEC-01")
+    assert [evidence.path for evidence in secrets.evidence] == ["churn/src/settings.py"]

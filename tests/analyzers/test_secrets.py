@@ -411,3 +411,18 @@ JSON_VALUES = st.recursive(
                 max_size=4))
 def test_arbitrary_notebook_json_never_raises(cells: list[dict]) -> None:
     scan_notebook("a.ipynb", json.dumps({"cells": cells, "nbformat": 4}))
+
+
+def test_a_view_reuses_the_scans_of_its_files_where_fakes_are_expected_alike(tmp_path: Path) -> None:
+    fake = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'  # a fake where fixtures are expected, a secret anywhere else
+    root = make_repo(tmp_path / "repo", {"fixtures/app/settings.py": fake, "fixtures/app/keys.py": f'k = "{AWS_ID}"\n'})
+    inventory = build_inventory(root)
+    assert [(s.path, s.kind) for s in analyze_secrets(inventory).findings] == [
+        ("fixtures/app/keys.py", "aws-access-key")
+    ]
+    view = inventory.subset("fixtures/app")  # shares the scans made for the whole repository
+    fresh = build_inventory(root).subset("fixtures/app")
+    assert analyze_secrets(view) == analyze_secrets(fresh)
+    assert [(s.path, s.kind) for s in analyze_secrets(view).findings] == [
+        ("keys.py", "aws-access-key"), ("settings.py", "generic-assignment")
+    ]
