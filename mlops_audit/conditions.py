@@ -104,6 +104,8 @@ class Evaluator:
         self.facts = facts
         self.builtins = builtins
         self._indexes: dict[str, dict[str, list[tuple[CodeUnit, list[_Ref]]]]] = {}
+        self._by_top: dict[str, dict[str, list[str]]] = {}  # per kind: the indexed names by first dotted segment
+        self._order: dict[str, dict[str, int]] = {}  # per kind: each indexed name's position
 
     def __call__(self, condition: Mapping[str, Any]) -> Verdict:
         """The verdict of a (validated) condition."""
@@ -131,12 +133,18 @@ class Evaluator:
         kinds = _names(condition.get("in", ["python", "notebook"]))
         roles = condition.get("roles", "exclude")
         index = self._index(primitive)
-        matcher = _name_matcher(primitive, tuple(_names(condition[primitive])))
+        patterns = tuple(_names(condition[primitive]))
+        matcher = _name_matcher(primitive, patterns)
+        tops = _name_tops(patterns)
+        candidates: Iterable[str] = index
+        if tops is not None:  # only the names under the patterns' first segments, in the index's order
+            by_top, order = self._by_top[primitive], self._order[primitive]
+            candidates = sorted((name for top in tops for name in by_top.get(top, ())), key=order.__getitem__)
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
         found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
         matched: list[tuple[CodeUnit, str, _Ref]] = []
-        for name in filter(matcher, index):
+        for name in filter(matcher, candidates):
             for unit, refs in index[name]:
                 if unit.kind not in kinds or not _role_ok(unit.roles, roles):
                     continue
@@ -162,6 +170,11 @@ class Evaluator:
                 for name, refs in by_name.items():
                     index.setdefault(name, []).append((unit, refs))
             self._indexes[primitive] = index
+            self._order[primitive] = {name: position for position, name in enumerate(index)}
+            by_top: dict[str, list[str]] = {}
+            for name in index:
+                by_top.setdefault(name.split(".", 1)[0], []).append(name)
+            self._by_top[primitive] = by_top
         return self._indexes[primitive]
 
 
@@ -269,6 +282,14 @@ def _code_evidence(path: str, name: str, ref: _Ref) -> Evidence:
         return Evidence(path, ref.line, ref.cell, clip(f"@{name} {ref.target}"))
     cls, base = ref
     return Evidence(path, cls.line, cls.cell, clip(f"class {cls.name}({base})"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_tops(patterns: tuple[str, ...]) -> frozenset[str] | None:
+    """The first dotted segments of every name the patterns can match (a glob's literal first segment, an import's
+    top module); None when a first segment holds a wildcard."""
+    tops = {pattern.split(".", 1)[0] for pattern in patterns}
+    return None if any(char in top for top in tops for char in "*?[") else frozenset(tops)
 
 
 @functools.lru_cache(maxsize=4096)

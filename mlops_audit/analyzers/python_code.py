@@ -112,11 +112,16 @@ def analyze_python_source(path: str, roles: tuple[str, ...], text: str, in_packa
 def champion_comparisons(text: str, orderings: list[ast.Compare]) -> tuple[LiteralRef, ...]:
     """The ordering comparisons (<, <=, >, >=) of the text of which exactly one side names the production model
     and neither side is a constant: the champion/challenger decision written as plain code."""
-    chosen = [node for node in orderings if _champion_comparison(node)]
-    if not chosen:
+    if not orderings:
         return ()
     lines = normalise(text).split("\n")
-    found = {LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno) for node in chosen}
+    found = {
+        LiteralRef(clip(lines[node.lineno - 1].strip()), node.lineno)
+        for node in orderings
+        # the comparison's lines first, as names and strings are written in them: most mention no such model
+        if REFERENCE_MODEL.search("\n".join(lines[node.lineno - 1:node.end_lineno]).lower())
+        and _champion_comparison(node)
+    }
     return tuple(sorted(found, key=lambda ref: ref.line))
 
 
