@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_audit.analyzers.code import CallRef, ClassRef, DecoratorRef, ImportRef
-from mlops_audit.inventory import glob_matcher
+from mlops_audit.inventory import RepoFile, glob_matcher
 from mlops_audit.model import Evidence, clip
 
 if TYPE_CHECKING:
@@ -222,9 +222,14 @@ def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
     kinds = _names(condition["kind"]) if "kind" in condition else None
     roles = condition.get("roles", "any")
     matcher = glob_matcher(tuple(patterns))
+    names = _file_names(tuple(patterns))
+    files: Iterable[RepoFile] = facts.files
+    if names is not None:  # only the files of those names, in path order
+        by_name = facts.derive("files_by_name", _files_by_name)
+        files = sorted((file for name in names for file in by_name.get(name, ())), key=lambda file: file.path)
     hits = [
         f
-        for f in facts.files
+        for f in files
         if matcher(f.path)
         and (not condition.get("tracked") or f.tracked)
         and (kinds is None or f.kind in kinds)
@@ -232,6 +237,21 @@ def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
         and _role_ok(f.roles, roles)
     ]
     return _found([Evidence(f.path) for f in hits], ", ".join(f.path for f in hits[:3]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_names(patterns: tuple[str, ...]) -> frozenset[str] | None:
+    """The file names every path the globs match ends with (each glob's last segment, when it holds no
+    wildcard); None otherwise."""
+    names = {pattern.rsplit("/", 1)[-1] for pattern in patterns}
+    return None if any(not name or any(char in name for char in "*?[") for name in names) else frozenset(names)
+
+
+def _files_by_name(facts: Facts) -> dict[str, list[RepoFile]]:
+    by_name: dict[str, list[RepoFile]] = {}
+    for file in facts.files:
+        by_name.setdefault(file.path.rsplit("/", 1)[-1], []).append(file)
+    return by_name
 
 
 def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlops_audit.analyzers.ci import CICommand, CIFacts, CIJob, CIWorkflow
 from mlops_audit.analyzers.code import CallRef, ClassRef, CodeFacts, DecoratorRef, ImportRef
@@ -10,8 +12,8 @@ from mlops_audit.analyzers.environment import EnvironmentFacts
 from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.analyzers.python_code import PythonFacts, PythonFile
 from mlops_audit.analyzers.stack import StackFacts
-from mlops_audit.conditions import Verdict, condition_errors, evaluate
-from mlops_audit.inventory import RepoFile
+from mlops_audit.conditions import EVIDENCE_LIMIT, Verdict, condition_errors, evaluate
+from mlops_audit.inventory import RepoFile, matches
 from mlops_audit.model import DetectedTool, Evidence
 from mlops_audit.testing import make_facts
 
@@ -151,3 +153,21 @@ def test_unknown_fact_field_is_a_clear_error() -> None:
 def test_condition_errors_name_the_problem(condition: dict, message: str) -> None:
     errors = condition_errors(condition, BUILTINS)
     assert errors and message in " ".join(errors)
+
+
+SEGMENTS = st.sampled_from(["Dockerfile", "dvc.yaml", "ci", "src", ".github", "a.py", "*", "**", "*.yaml", "d?c.yaml"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    paths=st.sets(st.lists(SEGMENTS.filter(lambda s: not any(c in s for c in "*?")), min_size=1, max_size=4)
+                  .map("/".join), max_size=12),
+    patterns=st.lists(st.lists(SEGMENTS, min_size=1, max_size=3).map("/".join), min_size=1, max_size=3),
+)
+def test_a_file_condition_finds_every_path_its_globs_match(paths: set[str], patterns: list[str]) -> None:
+    files = tuple(RepoFile(path, 1, "other", (), True) for path in sorted(paths))
+    verdict = evaluate({"file": patterns}, make_facts(files=files), {})
+    matched = [file.path for file in files if matches(file.path, tuple(patterns))]
+    assert verdict.value is bool(matched)
+    assert [evidence.path for evidence in verdict.evidence] == matched[:len(verdict.evidence)]
+    assert len(verdict.evidence) == min(len(matched), EVIDENCE_LIMIT)
