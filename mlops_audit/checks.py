@@ -158,7 +158,12 @@ def unsafe_deserialization(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     return _verdict(evidence, _summary(sorted({e.snippet or "" for e in evidence})))
 
 
+UNSAFE_BY_NAME = frozenset({"torch.load", "yaml.load", "yaml.unsafe_load"})
+
+
 def _unsafe_load(call: CallRef) -> bool:
+    if not call.literals and call.name not in UNSAFE_BY_NAME:
+        return False  # most calls: decided without a look at their arguments
     literals = dict(call.literals)
     return (
         (call.name == "torch.load" and literals.get("weights_only") != "True")

@@ -142,22 +142,18 @@ class Evaluator:
             candidates = sorted((name for top in tops for name in by_top.get(top, ())), key=order.__getitem__)
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
-        found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
-        matched: list[tuple[CodeUnit, str, _Ref]] = []
+        hits: list[tuple[CodeUnit, str, list[_Ref]]] = []  # the matching references of a name in a unit
         for name in filter(matcher, candidates):
             for unit, refs in index[name]:
                 if unit.kind not in kinds or not _role_ok(unit.roles, roles):
                     continue
-                for ref in refs:
-                    if (keyword or literal) and isinstance(ref, CallRef) and (
-                        (keyword and keyword not in ref.keywords) or not literal <= set(ref.literals)
-                    ):
-                        continue
-                    position = ref[0] if isinstance(ref, tuple) else ref
-                    found.append((unit.path, position.cell or 0, position.line, len(matched)))
-                    matched.append((unit, name, ref))
-        names = [name for _, name, _ in matched[:5]]
-        return _found(_first_evidence(found, matched), ", ".join(dict.fromkeys(names)))
+                if keyword or literal:
+                    refs = [ref for ref in refs if not isinstance(ref, CallRef) or (
+                        (not keyword or keyword in ref.keywords) and literal <= set(ref.literals))]
+                if refs:
+                    hits.append((unit, name, refs))
+        names = [name for _, name, refs in hits[:5] for _ in refs[:5]][:5]
+        return _found(_first_evidence(hits), ", ".join(dict.fromkeys(names)))
 
     def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, list[_Ref]]]]:
         """Every code reference of one kind by name, then by unit; built once per audit."""
@@ -265,11 +261,20 @@ def _role_ok(roles: tuple[str, ...], wanted: str) -> bool:
 _Ref = ImportRef | CallRef | DecoratorRef | tuple[ClassRef, str]
 
 
-def _first_evidence(
-    found: list[tuple[str, int, int, int]], matched: list[tuple[CodeUnit, str, _Ref]]
-) -> list[Evidence]:
+def _first_evidence(hits: list[tuple[CodeUnit, str, list[_Ref]]]) -> list[Evidence]:
     """The evidence of the matches that can be among the first EVIDENCE_LIMIT once sorted: made in position order
-    until that many distinct ones are made and their last position is complete."""
+    until that many distinct ones are made and their last position is complete. Each file gives one at least, so
+    only the first EVIDENCE_LIMIT files (by path) are looked into."""
+    paths = sorted({unit.path for unit, _, _ in hits})[:EVIDENCE_LIMIT]
+    shown = set(paths)
+    found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
+    matched: list[tuple[CodeUnit, str, _Ref]] = []
+    for unit, name, refs in hits:
+        if unit.path in shown:
+            for ref in refs:
+                position = ref[0] if isinstance(ref, tuple) else ref
+                found.append((unit.path, position.cell or 0, position.line, len(matched)))
+                matched.append((unit, name, ref))
     evidence: set[Evidence] = set()
     last: tuple[str, int, int] | None = None
     for path, cell, line, index in sorted(found):
