@@ -183,6 +183,11 @@ PERSIST_NAMES = frozenset(
      "torch.jit.save", "skops.io.dump", "onnx.save", "tensorflow.saved_model.save", "safetensors.torch.save_file"}
 )
 PERSIST_LAST = frozenset({"save_model", "save_pretrained", "save_weights", "save_checkpoint"})
+# The last name segments of every seed, fit and persist call: any other call is none of them.
+SITE_LAST = frozenset({
+    *SEED_LAST, "seed", *SEEDED_GENERATORS, *FIT_LAST, "step", "train", *PERSIST_LAST, "save",
+    *(name.rpartition(".")[2] for name in PERSIST_NAMES),
+})
 MODEL_LIKE = re.compile(r"model|net|clf|classifier|regressor|estimator|booster|^bst$|learner|pipeline|^pipe$")
 
 
@@ -309,7 +314,7 @@ class _Collector:
             node = pop()
             kind = type(node)
             for name in children(kind, ()):
-                value = getattr(node, name, None)
+                value = getattr(node, name)
                 if type(value) is list:
                     extend(value)
                 elif type(value) in VISITED:  # a lone name or operator is never pushed, only to be popped
@@ -368,6 +373,7 @@ class _Collector:
         for candidates in self.bindings.values():
             candidates.sort()
         calls = [self._call(site, node, snippet) for site, node, snippet in sorted(self.calls, key=_first_key)]
+        sites = [(ref, node) for ref, node in calls if ref.name.rpartition(".")[2] in SITE_LAST]
         return CodeFacts(
             imports=tuple(ref for _, ref in sorted(self.imports, key=_first)),
             calls=tuple(ref for ref, _ in calls),
@@ -382,23 +388,30 @@ class _Collector:
             ),
             functions=tuple(name for _, name in sorted(self.functions)),
             absolute_paths=tuple(ref for *_, ref in sorted(self.paths, key=lambda entry: entry[:2])),
-            seed_calls=tuple(ref for ref, node in calls if _is_seed(ref.name, node)),
-            fit_calls=tuple(ref for ref, node in calls if _is_fit(ref.name, node)),
-            persist_calls=tuple(ref for ref, _ in calls if _is_persist(ref.name)),
+            seed_calls=tuple(ref for ref, node in sites if _is_seed(ref.name, node)),
+            fit_calls=tuple(ref for ref, node in sites if _is_fit(ref.name, node)),
+            persist_calls=tuple(ref for ref, _ in sites if _is_persist(ref.name)),
             has_main_guard=self.main_guard,
             loc=loc,
             syntax_error=syntax_error,
         )
 
     def _call(self, site: _Site, node: ast.Call, snippet: str) -> tuple[CallRef, ast.Call]:
-        keywords = tuple(k.arg for k in node.keywords if k.arg)
-        literals = tuple(
-            (k.arg, value) for k in node.keywords if k.arg and (value := _literal(k.value)) is not None
-        )
-        args = tuple(_literal(arg) for arg in node.args)
+        shared = self.shared  # calls repeat: one object per distinct name or value list saves memory
+        keywords: tuple[str, ...] = ()
+        literals: tuple[tuple[str, str], ...] = ()
+        args: tuple[str | None, ...] = ()
+        if node.keywords:
+            keywords = tuple([k.arg for k in node.keywords if k.arg])
+            keywords = shared.setdefault(keywords, keywords)
+            literals = tuple([
+                (k.arg, value) for k in node.keywords if k.arg and (value := _literal(k.value)) is not None
+            ])
+            literals = shared.setdefault(literals, literals)
+        if node.args:
+            args = tuple([_literal(arg) for arg in node.args])
+            args = shared.setdefault(args, args)
         name = sys.intern(self._resolve(site.written, site.position))
-        shared = self.shared  # calls repeat: one object per distinct name list or value list keeps memory small
-        keywords, literals, args = (shared.setdefault(part, part) for part in (keywords, literals, args))
         return CallRef(name, site.line, site.cell, keywords, literals, snippet, args), node
 
     def _resolve(self, written: str, position: tuple[int, int]) -> str:
