@@ -274,12 +274,22 @@ class _NameIndex(Generic[V]):
 
     exact: dict[str, list[tuple[str, V]]] = field(default_factory=dict)
     wild: list[tuple[str, int, V]] = field(default_factory=list)  # (glob, group id, value)
+    any_wild: re.Pattern[str] | None = None  # every wild glob at once, made on first use
 
     def add(self, glob: str, gid: int, value: V) -> None:
         if _wild_top(glob):
             self.wild.append((glob, gid, value))
+            self.any_wild = None
         else:
             self.exact.setdefault(_top(glob), []).append((glob, value))
+
+    def wild_matches(self, name: str) -> list[tuple[str, int, V]]:
+        """The wild globs `name` matches: most names match none, which one combined pattern tells at once."""
+        if self.any_wild is None:
+            self.any_wild = re.compile("|".join(fnmatch.translate(glob) for glob, _, _ in self.wild) or "(?!)")
+        if not self.any_wild.match(name):
+            return []
+        return [entry for entry in self.wild if fnmatch.fnmatchcase(name, entry[0])]
 
 
 @dataclass(slots=True)
@@ -457,16 +467,16 @@ class _Matcher:
 
     def _match(self, kind: str, name: str) -> _NameMatch:
         top, index = _top(name), self.index
-        names = index.names[kind]
-        keywords = index.keywords if kind == "calls" else _NameIndex()
-        match = _NameMatch(
-            namespace=tuple(gid for prefix, gid in index.imports.get(top, ()) if _under(name, prefix)),
-            exact=tuple(gid for glob, gid in names.exact.get(top, ()) if fnmatch.fnmatchcase(name, glob)),
-            wild=tuple(gid for glob, gid, _ in names.wild if fnmatch.fnmatchcase(name, glob)),
-            keywords=tuple(v for glob, v in keywords.exact.get(top, ()) if fnmatch.fnmatchcase(name, glob)),
-            wild_keywords=tuple(v for glob, _, v in keywords.wild if fnmatch.fnmatchcase(name, glob)),
+        names, keywords = index.names[kind], index.keywords
+        parts = (
+            tuple(gid for prefix, gid in index.imports.get(top, ()) if _under(name, prefix)),
+            tuple(gid for glob, gid in names.exact.get(top, ()) if fnmatch.fnmatchcase(name, glob)),
+            tuple(gid for _, gid, _ in names.wild_matches(name)),
+            tuple(v for glob, v in keywords.exact.get(top, ()) if fnmatch.fnmatchcase(name, glob))
+            if kind == "calls" else (),
+            tuple(v for _, _, v in keywords.wild_matches(name)) if kind == "calls" else (),
         )
-        return NO_MATCH if match == NO_MATCH else match
+        return _NameMatch(*parts) if any(parts) else NO_MATCH
 
 
 Ref = CallRef | DecoratorRef | ClassRef
@@ -501,8 +511,8 @@ def code_signals(code: CodeFacts) -> CodeSignals:
     hits: dict[int, tuple[tuple[int, int], Ref]] = {}
     for kind, name, keywords, ref in _named_refs(code):
         match = matcher.match(kind, name)
-        if match is NO_MATCH:
-            continue
+        if match is NO_MATCH or not (within or match.namespace or match.exact or match.keywords):
+            continue  # nothing, or only wild globs, which count in a source importing a `within` module
         gids = _proven(match, _top(name) in tops, imported, within, keywords)
         position = (ref.cell or 0, ref.line)
         for gid in gids:
