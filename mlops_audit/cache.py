@@ -78,23 +78,28 @@ class FactsCache:
             self._keep(codec, key, found)
         return found
 
-    def fill(self, work: Iterable[tuple[Codec[Any], str]]) -> list[Any]:
+    def fill(self, work: Iterable[tuple[Codec[Any], str]], count: int, size: int) -> list[Any]:
         """The record of every (codec, text), in order, those not known yet made together: in parallel processes
-        when there is enough to do."""
-        keys: list[tuple[Codec[Any], str]] = []
-        missing: dict[str, tuple[Codec[Any], str]] = {}
-        for codec, text in work:
-            key = self.key(codec.name, text)
-            keys.append((codec, key))
-            if key not in missing and self._recall(codec, key) is None:
-                missing[key] = (codec, text)
-        jobs = list(missing.values())
-        for key, (codec, _), found in zip(missing, jobs, map_parallel(_analyse, jobs, [len(t) for _, t in jobs])):
+        when there is enough to do. `count` and `size` are how many texts there are at most, and how large all
+        together: known before they are read, they decide whether processes are worth starting."""
+        keys: list[str] = []
+        missing: dict[str, Codec[Any]] = {}
+
+        def unknown() -> Iterator[tuple[Codec[Any], str]]:
+            for codec, text in work:
+                key = self.key(codec.name, text)
+                keys.append(key)
+                if key not in missing and self._recall(codec, key) is None:
+                    missing[key] = codec
+                    yield codec, text
+
+        made = map_parallel(_analyse, unknown(), count, size)  # `missing` is complete once this returns
+        for (key, codec), found in zip(missing.items(), made):
             self._keep(codec, key, found)
-        if sum(len(text) for _, text in jobs) >= MIN_PARALLEL_WORK:
-            del jobs, missing
+        if size >= MIN_PARALLEL_WORK:
+            del made
             release_memory()
-        return [self._records[key] for _, key in keys]
+        return [self._records[key] for key in keys]
 
     def derived(self, compute: Callable[[Any], T]) -> Callable[[Any], T]:
         """`compute` of a record (or of any object), made once per object for the audit's lifetime."""
@@ -226,16 +231,21 @@ def fill_sources(cache: FactsCache, inventory: Inventory, sources: Iterable[tupl
     made from it has looked up yet, those the cache lacks together (see `FactsCache.fill`); texts are read as
     needed, then let go."""
     known = inventory.shared(SOURCES)
+    unread = []
+    for file, codec in sources:
+        name = (inventory.origin(file.path), codec.name)
+        if name not in known:
+            unread.append((file, codec, name))
     names: list[tuple[str, str]] = []
 
     def texts() -> Iterator[tuple[Codec[Any], str]]:
-        for file, codec in sources:
-            name = (inventory.origin(file.path), codec.name)
-            if name not in known and (text := inventory.read_text(file.path)) is not None:
+        for file, codec, name in unread:
+            text = inventory.read_text(file.path)
+            if text is not None:
                 names.append(name)
                 yield codec, text
 
-    records = cache.fill(texts())
+    records = cache.fill(texts(), len(unread), sum(file.size for file, _, _ in unread))
     known.update(zip(names, records))
 
 

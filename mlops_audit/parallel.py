@@ -8,10 +8,11 @@ process. A pool that cannot start or loses a worker (a memory limit, say) falls 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -20,9 +21,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 C = TypeVar("C")
 
-MIN_PARALLEL_WORK = 1_000_000  # total size (characters of source) below which the work runs in this process
+MIN_PARALLEL_WORK = 1_000_000  # total size (bytes of source) below which the work runs in this process
 MAX_WORKERS = 8
-CHUNKS_PER_WORKER = 8  # smaller chunks balance uneven files; fewer chunks cost less to hand over
+CHUNKS_PER_WORKER = 16  # smaller chunks balance uneven files and the end of the work; fewer cost less to hand over
 FORK = sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -35,18 +36,27 @@ def workers() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
-def map_parallel(function: Callable[[T], R], items: Sequence[T], sizes: Sequence[int]) -> list[R]:
-    """`[function(item) for item in items]`, in a process pool when the items' total size reaches
-    MIN_PARALLEL_WORK. `function` must be a module-level function and the items and results picklable."""
-    count = workers()
-    if count < 2 or len(items) < 2 * count or sum(sizes) < MIN_PARALLEL_WORK:
+def map_parallel(function: Callable[[T], R], items: Iterable[T], count: int, size: int) -> list[R]:
+    """`[function(item) for item in items]`, in a process pool when `size`, the items' total size as known before
+    they are made (bytes of source), reaches MIN_PARALLEL_WORK. `count` is how many items there are at most.
+    Items are handed over as they are made, so the workers start on the first while the rest are read.
+    `function` must be a module-level function and the items and results picklable."""
+    cores = workers()
+    items = iter(items)
+    if cores < 2 or count < 2 * cores or size < MIN_PARALLEL_WORK:
         return [function(item) for item in items]
-    chunk = max(1, len(items) // (count * CHUNKS_PER_WORKER))
+    handed: list[T] = []
+
+    def hand_over() -> Iterator[T]:
+        for item in items:
+            handed.append(item)
+            yield item
+
     try:
-        with ProcessPoolExecutor(count, mp_context=_context()) as pool:
-            return list(pool.map(function, items, chunksize=chunk))
+        with ProcessPoolExecutor(cores, mp_context=_context()) as pool:
+            return list(pool.map(function, hand_over(), chunksize=max(1, count // (cores * CHUNKS_PER_WORKER))))
     except (BrokenProcessPool, OSError):
-        return [function(item) for item in items]
+        return [function(item) for item in itertools.chain(handed, items)]
 
 
 _inherited: tuple[Callable[[Any, Any], Any], Any] | None = None  # what forked workers of `fork_map` call

@@ -107,13 +107,13 @@ def crash_in_a_worker(item: int) -> int:
 
 def test_a_pool_that_loses_a_worker_falls_back_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 0)
-    assert parallel.map_parallel(crash_in_a_worker, list(range(20)), [1] * 20) == [n * 2 for n in range(20)]
+    assert parallel.map_parallel(crash_in_a_worker, iter(range(20)), 20, 20) == [n * 2 for n in range(20)]
 
 
 def test_small_batches_stay_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     batches = always_parallel(monkeypatch)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_WORK", 1000)
-    assert parallel.map_parallel(abs, [-1, -2, -3, -4, -5], [10] * 5) == [1, 2, 3, 4, 5]
+    assert parallel.map_parallel(abs, [-1, -2, -3, -4, -5], 5, 50) == [1, 2, 3, 4, 5]
     assert batches == []
 
 
