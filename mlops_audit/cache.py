@@ -72,30 +72,29 @@ class FactsCache:
     def record(self, codec: Codec[T], text: str) -> T:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
         key = self.key(codec.name, text)
-        found = self._recall(codec, key)
-        if found is None:
-            found = codec.analyse(text)
-            self._keep(codec, key, found)
-        return found
+        if key not in self._records:
+            self._keep(key, *_stored_or_made((self.folder, self.version, codec, key, text)))
+        return self._records[key]
 
     def fill(self, work: Iterable[tuple[Codec[Any], str]], count: int, size: int) -> list[Any]:
-        """The record of every (codec, text), in order, those not known yet made together: in parallel processes
-        when there is enough to do. `count` and `size` are how many texts there are at most, and how large all
-        together: known before they are read, they decide whether processes are worth starting."""
+        """The record of every (codec, text), in order. Those not made yet in this audit are looked up in the
+        folder, or else made and stored there, all together: in parallel processes when there is enough to do.
+        `count` and `size` are how many texts there are at most, and how large all together: known before they are
+        read, they decide whether processes are worth starting."""
         keys: list[str] = []
         missing: dict[str, Codec[Any]] = {}
 
-        def unknown() -> Iterator[tuple[Codec[Any], str]]:
+        def unknown() -> Iterator[tuple[Path | None, str, Codec[Any], str, str]]:
             for codec, text in work:
                 key = self.key(codec.name, text)
                 keys.append(key)
-                if key not in missing and self._recall(codec, key) is None:
+                if key not in missing and key not in self._records:
                     missing[key] = codec
-                    yield codec, text
+                    yield self.folder, self.version, codec, key, text
 
-        made = map_parallel(_analyse, unknown(), count, size)  # `missing` is complete once this returns
-        for (key, codec), found in zip(missing.items(), made):
-            self._keep(codec, key, found)
+        made = map_parallel(_stored_or_made, unknown(), count, size)  # `missing` is complete once this returns
+        for key, outcome in zip(missing, made):
+            self._keep(key, *outcome)
         if size >= MIN_PARALLEL_WORK:
             del made
             release_memory()
@@ -117,19 +116,13 @@ class FactsCache:
         """Keep `value` as `compute(record)`, made elsewhere (in a worker process)."""
         self._derived.setdefault(compute, {})[id(record)] = (record, value)
 
-    def _recall(self, codec: Codec[T], key: str) -> T | None:
-        """A record made earlier in this audit or, with a folder, stored by an earlier one."""
-        found = self._records.get(key)
-        if found is None and self.folder is not None:
-            found = self.get(key, codec.decode)
-            if found is not None:
-                self._records[key] = found
-        return found
-
-    def _keep(self, codec: Codec[T], key: str, found: T) -> None:
+    def _keep(self, key: str, found: Any, stored: bool, wrote: bool) -> None:
+        """Keep a record for the audit, counting whether the folder had it and whether it has it now."""
         self._records[key] = found
         if self.folder is not None:
-            self.put(key, codec.encode(found))
+            self.hits += stored
+            self.misses += not stored
+            self.writes += wrote
 
     def key(self, kind: str, text: str) -> str:
         """The entry key of a file's content analysed as `kind` ("python", "python-package", "notebook")."""
@@ -139,35 +132,14 @@ class FactsCache:
 
     def get(self, key: str, decode: Callable[[Any], T]) -> T | None:
         """The decoded value stored under `key`, or None when absent, unreadable, stale or malformed."""
-        try:
-            entry = json.loads(_read_regular(self._path(key)))
-            if entry["key"] != key or entry["version"] != self.version:
-                raise ValueError("stale entry")
-            value = decode(entry["value"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            self.misses += 1
-            return None
-        self.hits += 1
+        value = _stored(self.folder, self.version, key, decode)
+        self.hits += value is not None
+        self.misses += value is None
         return value
 
     def put(self, key: str, value: Any) -> None:
         """Store a JSON-ready value atomically; a value that cannot be written is simply not cached."""
-        try:
-            path = self._path(key)
-            data = json.dumps({"key": key, "version": self.version, "value": value}, separators=(",", ":"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.parent.is_symlink():  # planted to lead writes elsewhere
-                return
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        except (OSError, TypeError, ValueError):
-            return
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-            self.writes += 1
-        except OSError:
-            _remove(Path(temporary))
+        self.writes += _store(self.folder, self.version, key, value)
 
     def prune(self) -> int:
         """Delete the oldest entries while the cache is over its bounds; the number deleted. Only a run that wrote
@@ -186,11 +158,6 @@ class FactsCache:
             total -= size
             count -= 1
         return deleted
-
-    def _path(self, key: str) -> Path:
-        if self.folder is None:
-            raise OSError("no cache folder")
-        return self.folder / key[:2] / f"{key}{SUFFIX}"
 
     def _entries(self) -> list[tuple[float, int, Path]]:
         """(modification time, size, path) of every entry."""
@@ -265,9 +232,53 @@ def _read_regular(path: Path) -> bytes:
     return data
 
 
-def _analyse(job: tuple[Codec[T], str]) -> T:
-    codec, text = job
-    return codec.analyse(text)
+def _stored_or_made(job: tuple[Path | None, str, Codec[T], str, str]) -> tuple[T, bool, bool]:
+    """In a worker process or this one: the record of a text stored under its key in the cache folder, else made
+    and stored there; with whether it was stored before and whether it is now."""
+    folder, version, codec, key, text = job
+    found = _stored(folder, version, key, codec.decode)
+    if found is not None:
+        return found, True, False
+    found = codec.analyse(text)
+    return found, False, _store(folder, version, key, codec.encode(found))
+
+
+def _stored(folder: Path | None, version: str, key: str, decode: Callable[[Any], T]) -> T | None:
+    """The decoded value stored under `key` in `folder`, or None when absent, unreadable, stale or malformed."""
+    try:
+        entry = json.loads(_read_regular(_entry_path(folder, key)))
+        if entry["key"] != key or entry["version"] != version:
+            raise ValueError("stale entry")
+        return decode(entry["value"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None
+
+
+def _store(folder: Path | None, version: str, key: str, value: Any) -> bool:
+    """Store a JSON-ready value under `key` atomically; whether it was (a value that cannot be is not cached)."""
+    try:
+        path = _entry_path(folder, key)
+        data = json.dumps({"key": key, "version": version, "value": value}, separators=(",", ":"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent.is_symlink():  # planted to lead writes elsewhere
+            return False
+        handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    except (OSError, TypeError, ValueError):
+        return False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+        return True
+    except OSError:
+        _remove(Path(temporary))
+        return False
+
+
+def _entry_path(folder: Path | None, key: str) -> Path:
+    if folder is None:
+        raise OSError("no cache folder")
+    return folder / key[:2] / f"{key}{SUFFIX}"
 
 
 def _remove(path: Path) -> bool:
