@@ -200,8 +200,10 @@ def _find_module_steps(facts: Facts) -> dict[str, tuple[Evidence, ...]]:
             continue
         if not (file.code.functions or file.code.has_main_guard):
             continue  # an empty stub is not a step
+        module = file.path.lower().removesuffix(".py")
+        functions = [(name, name.lower()) for name in file.code.functions]
         for role, pattern in MODULE_ROLES.items():
-            evidence = _module_role_evidence(file.path, file.code.functions, pattern)
+            evidence = _module_role_evidence(file.path, module, functions, pattern)
             if evidence:
                 found.setdefault(role, []).append(evidence)
         for call in file.code.calls:
@@ -223,10 +225,14 @@ def _declared_steps(facts: Facts, counted: list[str]) -> Iterator[tuple[str, Evi
                         yield role, Evidence(unit.path, decorator.line, decorator.cell, clip(f"{decorator.target}()"))
 
 
-def _module_role_evidence(path: str, functions: tuple[str, ...], pattern: re.Pattern[str]) -> Evidence | None:
-    if pattern.search(path.lower().removesuffix(".py")):
+def _module_role_evidence(
+    path: str, module: str, functions: list[tuple[str, str]], pattern: re.Pattern[str]
+) -> Evidence | None:
+    """The module's evidence of a step role: its path (`module`, lower-cased), else its functions' names (each
+    with its lower-cased form)."""
+    if pattern.search(module):
         return Evidence(path)
-    names = sorted(name for name in functions if pattern.search(name.lower()))
+    names = sorted(name for name, lowered in functions if pattern.search(lowered))
     return Evidence(path, snippet=clip(", ".join(f"{n}()" for n in names))) if names else None
 
 
@@ -546,9 +552,7 @@ def _dispatching_code(facts: Facts) -> tuple[Evidence, ...]:
     evidence = []
     for unit in _units(facts, {"in": "python"}):
         for call in unit.code.calls:
-            last = call.name.rsplit(".", 1)[-1]
-            literal = " ".join(a for a in call.args if a)
-            if last in DISPATCH_CALLS or "/dispatches" in literal:
+            if call.name.rpartition(".")[2] in DISPATCH_CALLS or any(a and "/dispatches" in a for a in call.args):
                 evidence.append(_site_evidence(unit, call))
     return _sorted(evidence)
 

@@ -106,6 +106,7 @@ class Evaluator:
         self._indexes: dict[str, dict[str, list[tuple[CodeUnit, list[_Ref]]]]] = {}
         self._by_top: dict[str, dict[str, list[str]]] = {}  # per kind: the indexed names by first dotted segment
         self._order: dict[str, dict[str, int]] = {}  # per kind: each indexed name's position
+        self._with_keyword: dict[str, set[str]] | None = None
 
     def __call__(self, condition: Mapping[str, Any]) -> Verdict:
         """The verdict of a (validated) condition."""
@@ -142,6 +143,12 @@ class Evaluator:
             candidates = sorted((name for top in tops for name in by_top.get(top, ())), key=order.__getitem__)
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
+        passed = {keyword} if keyword else set()
+        passed.update(k for k, _ in literal)
+        if passed and primitive == "call":  # only the names of calls passing those keywords (`call: "*"` among them)
+            with_keyword = self._calls_with_keyword()
+            named = set.intersection(*(with_keyword.get(k, set()) for k in passed))
+            candidates = [name for name in candidates if name in named]
         hits: list[tuple[CodeUnit, str, list[_Ref]]] = []  # the matching references of a name in a unit
         for name in filter(matcher, candidates):
             for unit, refs in index[name]:
@@ -154,6 +161,16 @@ class Evaluator:
                     hits.append((unit, name, refs))
         names = [name for _, name, refs in hits[:5] for _ in refs[:5]][:5]
         return _found(_first_evidence(hits), ", ".join(dict.fromkeys(names)))
+
+    def _calls_with_keyword(self) -> dict[str, set[str]]:
+        """The names of the calls passing each keyword argument; made once per audit."""
+        if self._with_keyword is None:
+            self._with_keyword = {}
+            for unit in self.facts.code_units():
+                for call in unit.code.calls:
+                    for keyword in call.keywords:
+                        self._with_keyword.setdefault(keyword, set()).add(call.name)
+        return self._with_keyword
 
     def _index(self, primitive: str) -> dict[str, list[tuple[CodeUnit, list[_Ref]]]]:
         """Every code reference of one kind by name, then by unit; built once per audit."""
