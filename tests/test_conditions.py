@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -171,3 +173,43 @@ def test_a_file_condition_finds_every_path_its_globs_match(paths: set[str], patt
     assert verdict.value is bool(matched)
     assert [evidence.path for evidence in verdict.evidence] == matched[:len(verdict.evidence)]
     assert len(verdict.evidence) == min(len(matched), EVIDENCE_LIMIT)
+
+
+CALL_NAMES = st.sampled_from(["mlflow.log_metric", "model.fit", "transformers.Trainer", "print"])
+KEYWORDS = st.sampled_from(["report_to", "random_state", "seed"])
+
+
+@st.composite
+def calls(draw: st.DrawFn, line: int) -> CallRef:
+    literals = tuple(sorted(draw(st.dictionaries(KEYWORDS, st.sampled_from(["'wandb'", "42"]), max_size=2)).items()))
+    keywords = tuple(sorted({*draw(st.lists(KEYWORDS, max_size=2)), *(k for k, _ in literals)}))
+    return CallRef(draw(CALL_NAMES), line, keywords=keywords, literals=literals, snippet=f"call at {line}")
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), pattern=st.sampled_from(["*", "mlflow.*", "*.fit", "print"]),
+       keyword=st.none() | KEYWORDS, literal=st.none() | st.sampled_from([{"report_to": "'wandb'"}, {"seed": 42}]))
+def test_a_call_condition_finds_every_call_passing_its_keywords(
+    data: st.DataObject, pattern: str, keyword: str | None, literal: dict[str, object] | None
+) -> None:
+    files = tuple(
+        PythonFile(f"src/m{n}.py", (), CodeFacts(calls=tuple(data.draw(calls(line)) for line in range(1, 4))))
+        for n in range(data.draw(st.integers(1, 30)))
+    )
+    condition: dict[str, object] = {"call": pattern}
+    condition.update({"keyword": keyword} if keyword else {})
+    condition.update({"literal": literal} if literal else {})
+    verdict = evaluate(condition, make_facts(python=PythonFacts(files=files)), {})
+    wanted = {(k, str(v)) for k, v in (literal or {}).items()}
+    expected = sorted(
+        (Evidence(file.path, call.line, snippet=call.snippet) for file in files for call in file.code.calls
+         if matches_name(call.name, pattern) and (not keyword or keyword in call.keywords)
+         and wanted <= set(call.literals)),
+        key=lambda evidence: evidence.sort_key,
+    )
+    assert verdict.value is bool(expected)
+    assert list(verdict.evidence) == expected[:EVIDENCE_LIMIT]
+
+
+def matches_name(name: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(name, pattern)
