@@ -4,9 +4,10 @@ an audit of a repository that barely changed parses only what changed.
 Records are keyed by the SHA-256 of the file's content, the codec (a module in a package or not, a notebook), the
 tool version and `ANALYZER_VERSION`. In memory they are kept for the audit's lifetime. On disk, with a folder,
 they are JSON (never pickle: a planted entry must not be able to run code), one file per entry under a
-two-hex-character folder. Writes are atomic, so concurrent audits are safe; an entry that cannot be read or
-decoded is a miss, never an error. After a run that wrote entries, the oldest (by modification time) are deleted
-while the cache holds more than its bounds.
+two-hex-character folder, looked up and written by the processes that parse (see `fill`). Writes are atomic, so
+concurrent audits and processes are safe; an entry that cannot be read or decoded is a miss, never an error. After
+a run that wrote entries, the oldest (by modification time) are deleted while the cache holds more than its
+bounds. An inventory and the views made from it look each source's record up once, by path (`source_record`).
 """
 
 from __future__ import annotations

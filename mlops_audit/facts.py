@@ -117,7 +117,8 @@ def share_file_facts(inventory: Inventory, cache: FactsCache) -> None:
         *(notebook.code for notebook in analyze_notebooks(inventory, cache).notebooks),
     ]
     parts = workers() * 4
-    for part, (secrets, signals) in enumerate(fork_map(_file_facts, (inventory, codes), [*enumerate([parts] * parts)])):
+    shares = [(part, parts) for part in range(parts)]
+    for part, (secrets, signals) in enumerate(fork_map(_file_facts, (inventory, codes), shares)):
         remember_secrets(inventory, secrets)
         for code, found in zip(codes[part::parts], signals):
             cache.remember(code_signals, code, found)

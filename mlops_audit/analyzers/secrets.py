@@ -136,7 +136,7 @@ class Hit:
 def analyze_secrets(inventory: Inventory) -> SecretFacts:
     """Every secret and credential file in the inventory's text files, at most `MAX_PER_FILE` per file. A file
     scanned before for the inventory or another of its views (with the same expectation of fakes) is not again."""
-    known = inventory.shared_reads.setdefault(SHARED, {})
+    known = inventory.shared(SHARED)
     known.update(file_secrets(inventory, [file for file in inventory.files if _key(inventory, file) not in known]))
     findings = [
         secret if secret.path == file.path else replace(secret, path=file.path)
@@ -153,7 +153,7 @@ def file_secrets(inventory: Inventory, files: list[RepoFile]) -> dict[tuple[str,
 
 def remember_secrets(inventory: Inventory, found: dict[tuple[str, bool], tuple[Secret, ...]]) -> None:
     """Keep `file_secrets` made elsewhere (in a worker process) for the inventory and its views."""
-    inventory.shared_reads.setdefault(SHARED, {}).update(found)
+    inventory.shared(SHARED).update(found)
 
 
 def _key(inventory: Inventory, file: RepoFile) -> tuple[str, bool]:

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from mlops_audit.inventory import Inventory
-from mlops_audit.safe_yaml import SAFE_LOADER
 from mlops_audit.model import Evidence, clip
+from mlops_audit.safe_yaml import SAFE_LOADER
 
 if sys.version_info >= (3, 11):
     import tomllib
