@@ -64,6 +64,7 @@ KEYWORD_PATTERN = re.compile(r"([^()\s]+)\((\w+)\)")
 WILDCARDS = frozenset("*?[")
 
 MAX_EVIDENCE = 5
+MAX_MATCHED_NAMES = 500_000
 MAX_CONTENT_BYTES = 1024 * 1024
 CONTENT_KINDS = frozenset({"yaml", "json", "toml", "ci", "dvc", "manifest", "other"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
@@ -454,7 +455,8 @@ NO_MATCH = _NameMatch()
 
 @dataclass(slots=True)
 class _Matcher:
-    """Glob matching per distinct (kind, name), cached: the same names recur across a repository."""
+    """Glob matching per distinct (kind, name), cached (up to MAX_MATCHED_NAMES): the same names recur across a
+    repository."""
 
     index: _Index
     cache: dict[tuple[str, str], _NameMatch] = field(default_factory=dict)
@@ -462,6 +464,8 @@ class _Matcher:
     def match(self, kind: str, name: str) -> _NameMatch:
         key = (kind, name)
         if key not in self.cache:
+            if len(self.cache) >= MAX_MATCHED_NAMES:  # the process audits on and on: start afresh
+                self.cache.clear()
             self.cache[key] = self._match(kind, name)
         return self.cache[key]
 

@@ -10,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlops_audit.analyzers import stack
 from mlops_audit.analyzers.ci import CICommand, CIFacts, CIJob, CIWorkflow
 from mlops_audit.analyzers.code import CallRef, ClassRef, CodeFacts, DecoratorRef, ImportRef
 from mlops_audit.analyzers.environment import (
@@ -581,3 +582,13 @@ def test_arbitrary_names_and_commands_never_raise(modules: list[str], names: lis
             EnvironmentFacts(targets=(Target("t", "Makefile", 1, (command,)),)),
             CIFacts(workflows=(workflow("ci.yml", (command,), (command,)),)),
         )
+
+
+def test_the_cache_of_matched_names_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stack, "MAX_MATCHED_NAMES", 10)
+    matcher = stack._Matcher(stack._index())
+    expected = matcher.match("calls", "mlflow.log_metric")
+    for number in range(50):
+        matcher.match("calls", f"module_{number}.run")
+        assert len(matcher.cache) <= 10
+    assert matcher.match("calls", "mlflow.log_metric") == expected != stack.NO_MATCH
