@@ -87,6 +87,45 @@ def _call_inherited(item: Any) -> Any:
     return function(context, item)
 
 
+def start(function: Callable[[C], R], context: C) -> Callable[[], R | None]:
+    """Start `function(context)` in a forked process, where the platform forks and a core is to spare, so that it
+    runs while this process does other work. The function returned waits for the result: None when there is none
+    (no fork, or the process failed), and the caller then does the work itself. The forked process inherits
+    `context` and starts no thread here, so later forks stay safe."""
+    if not FORK or workers() < 2:
+        return lambda: None
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    try:
+        process = fork.Process(target=_send_result, args=(sender, function, context), daemon=True)
+        process.start()
+    except OSError:
+        receiver.close()
+        return lambda: None
+    finally:
+        sender.close()
+
+    def result() -> R | None:
+        try:
+            return receiver.recv()  # type: ignore[no-any-return]
+        except (EOFError, OSError):  # the process ended without a result
+            return None
+        finally:
+            receiver.close()
+            process.join()
+
+    return result
+
+
+def _send_result(sender: Any, function: Callable[[C], R], context: C) -> None:
+    try:
+        sender.send(function(context))
+    except Exception:  # no result: the caller does the work itself
+        pass
+    finally:
+        sender.close()
+
+
 def release_memory() -> None:
     """Give the heap pages a large batch freed (the texts it read, the buffers of its results) back to the
     system, where the C library can (glibc's `malloc_trim`): forked workers then start smaller."""

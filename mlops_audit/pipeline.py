@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from mlops_audit.analyzers.git_history import analyze_git
+from mlops_audit.analyzers.git_history import analyze_git, read_history
 from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
@@ -16,7 +16,7 @@ from mlops_audit.facts import Facts, analyse_sources, collect_facts, share_file_
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
-from mlops_audit.parallel import fork_map
+from mlops_audit.parallel import fork_map, start
 from mlops_audit.projects import MAX_PROJECTS, find_project_roots, shared_paths
 from mlops_audit.scoring import assess
 from mlops_audit.suppressions import apply_suppressions, scan_inline
@@ -69,8 +69,10 @@ class _Monorepo:
 def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     """The repository's assessment; in a monorepo, the whole's or the one of the project that reaches further."""
     known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
+    history = start(read_history, inventory) if inventory.parallel_safe else lambda: None  # git works meanwhile
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
     share_file_facts(inventory, cache)  # and each file's secrets and stack signals made once
+    inventory.shared_reads.update(history() or {})
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     if len(found.roots) < 2:

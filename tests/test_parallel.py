@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import mlops_audit.facts as facts
 import mlops_audit.parallel as parallel
+import mlops_audit.pipeline as pipeline
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.cache import FactsCache
-import mlops_audit.facts as facts
 from mlops_audit.facts import collect_facts
 from mlops_audit.inventory import build_inventory
 from mlops_audit.reporters import json_report
@@ -164,3 +165,38 @@ def test_secrets_and_stack_signals_made_ahead_in_workers_give_the_same_report(
     assert ahead == [facts._file_facts]
     secrets = next(finding for finding in assessment.findings if finding.rule.id == "ANY-SEC-01")
     assert [evidence.path for evidence in secrets.evidence] == ["churn/src/settings.py"]
+
+
+def doubled_elsewhere(context: int) -> tuple[int, int]:
+    return context * 2, os.getpid()
+
+
+def fails(context: int) -> int:
+    raise ValueError(context)
+
+
+@pytest.mark.skipif(not parallel.FORK, reason="start forks on Linux only; elsewhere the caller does the work")
+def test_work_started_ahead_runs_in_another_process_and_hands_back_its_result() -> None:
+    value, pid = parallel.start(doubled_elsewhere, 21)()  # type: ignore[misc]
+    assert value == 42 and pid != os.getpid()
+
+
+def test_work_started_ahead_that_fails_or_cannot_fork_hands_back_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parallel.start(fails, 1)() is None
+    monkeypatch.setattr(parallel, "workers", lambda: 1)
+    assert parallel.start(doubled_elsewhere, 1)() is None
+
+
+@pytest.mark.skipif(not parallel.FORK, reason="start forks on Linux only; elsewhere the caller does the work")
+def test_the_history_read_ahead_gives_the_same_report(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    delivered: list[object] = []
+
+    def watched(function, context):  # type: ignore[no-untyped-def]
+        result = parallel.start(function, context)
+        return lambda: delivered.append(result()) or delivered[-1]
+
+    monkeypatch.setattr(pipeline, "start", watched)
+    ahead = json_report.render(run_audit(monorepo))
+    assert delivered and {"refs", "log"} <= set(delivered[0])  # type: ignore[arg-type]
+    monkeypatch.setattr(parallel, "FORK", False)
+    assert json_report.render(run_audit(monorepo)) == ahead

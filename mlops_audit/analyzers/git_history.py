@@ -168,6 +168,13 @@ def analyze_git(inventory: Inventory) -> GitFacts:
         repo.close()
 
 
+def read_history(inventory: Inventory) -> dict[str, Any]:
+    """The repository-wide reads of `analyze_git` (refs, log, large blobs), made for an inventory in another
+    process; `inventory.shared_reads.update` keeps them, and no view reads them again."""
+    analyze_git(inventory)
+    return {name: inventory.shared_reads[name] for name in HISTORY_READS if name in inventory.shared_reads}
+
+
 def _unreadable_git(root: Path) -> GitFacts:
     """The facts of a folder without a work tree git can open: not a repository, or (with a `.git` in it or above
     it that git cannot read) a repository of unknown history. The inventory notes a `.git` in the audited folder;
@@ -208,6 +215,9 @@ def _shallow(repo: git.Repo) -> bool:
         repo.git.rev_parse("--is-shallow-repository").strip() == "true"
         or (Path(repo.common_dir) / "shallow").exists()  # git before 2.15 echoes the unknown option
     )
+
+
+HISTORY_READS = ("refs", "has-commits", "log", "large-blobs")  # the names `_once` keeps them under
 
 
 def _once(shared: dict[str, Any], name: str, read: Callable[[], T]) -> T:
