@@ -282,8 +282,7 @@ def _first_evidence(hits: list[tuple[CodeUnit, str, list[_Ref]]]) -> list[Eviden
     """The evidence of the matches that can be among the first EVIDENCE_LIMIT once sorted: made in position order
     until that many distinct ones are made and their last position is complete. Each file gives one at least, so
     only the first EVIDENCE_LIMIT files (by path) are looked into."""
-    paths = sorted({unit.path for unit, _, _ in hits})[:EVIDENCE_LIMIT]
-    shown = set(paths)
+    shown = set(sorted({unit.path for unit, _, _ in hits})[:EVIDENCE_LIMIT])
     found: list[tuple[str, int, int, int]] = []  # where each match is, cheap to sort: (path, cell, line, index)
     matched: list[tuple[CodeUnit, str, _Ref]] = []
     for unit, name, refs in hits:
