@@ -78,7 +78,7 @@ def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache
     if len(found.roots) < 2:
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))
-    analyze_git(inventory)  # and the repository's history read once: the workers inherit it all
+    analyze_git(inventory)  # the history (read ahead, or else now) once, for the workers to inherit with the rest
     jobs = ["", *found.roots]  # "" is the whole repository
     if inventory.parallel_safe:
         whole, *projects = fork_map(_assess, monorepo, jobs)

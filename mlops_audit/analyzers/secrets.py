@@ -137,11 +137,12 @@ def analyze_secrets(inventory: Inventory) -> SecretFacts:
     """Every secret and credential file in the inventory's text files, at most `MAX_PER_FILE` per file. A file
     scanned before for the inventory or another of its views (with the same expectation of fakes) is not again."""
     known = inventory.shared(SHARED)
-    known.update(file_secrets(inventory, [file for file in inventory.files if _key(inventory, file) not in known]))
+    keyed = [(file, _key(inventory, file)) for file in inventory.files]
+    known.update(file_secrets(inventory, [file for file, key in keyed if key not in known]))
     findings = [
         secret if secret.path == file.path else replace(secret, path=file.path)
-        for file in inventory.files
-        for secret in known[_key(inventory, file)]
+        for file, key in keyed
+        for secret in known[key]
     ]
     return SecretFacts(tuple(sorted(findings, key=lambda s: (s.path, s.cell or 0, s.output, s.line or 0))))
 
