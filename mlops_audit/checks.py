@@ -549,12 +549,24 @@ def _jobs(facts: Facts, params: Mapping[str, Any]) -> Iterator[tuple[CIWorkflow,
 def _dispatching_code(facts: Facts) -> tuple[Evidence, ...]:
     """Code of the repository that starts GitHub workflows through the API: PyGithub's `create_dispatch`, or a
     request to a `/dispatches` endpoint (a Lambda reacting to a model approval, a scheduler)."""
-    evidence = []
-    for unit in _units(facts, {"in": "python"}):
-        for call in unit.code.calls:
-            if call.name.rpartition(".")[2] in DISPATCH_CALLS or any(a and "/dispatches" in a for a in call.args):
-                evidence.append(_site_evidence(unit, call))
+    return facts.derive("dispatching_code", _find_dispatching_code)
+
+
+def _find_dispatching_code(facts: Facts) -> tuple[Evidence, ...]:
+    evidence = [
+        _site_evidence(unit, call)
+        for unit in _units(facts, {"in": "python"})
+        for call in unit.code.calls
+        if call.name.rpartition(".")[2] in DISPATCH_CALLS or _dispatches_to(call.args)
+    ]
     return _sorted(evidence)
+
+
+def _dispatches_to(args: tuple[str | None, ...]) -> bool:
+    for value in args:
+        if value is not None and "/dispatches" in value:
+            return True
+    return False
 
 
 def _job_evidence(job: CIJob, text: str) -> Evidence:

@@ -17,6 +17,7 @@ of fail. `error` says why, and becomes a note.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
@@ -377,6 +378,7 @@ def _change(record: str, prefix: str, since: int) -> Change | None:
     return Change(int(stamp), BOT_AUTHOR.search(f"{name} {email}".lower()) is not None, tuple(touched))
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every view of a monorepo reads the same changed paths
 def path_kinds(path: str) -> tuple[str, ...]:
     """The kinds of ML path `path` (relative to the audited folder) is, in `KINDS` order; () for other files."""
     kinds = (TRAINING, _is_training(path)), (PIPELINE, _is_pipeline(path)), (POINTERS, _is_pointer(path))
