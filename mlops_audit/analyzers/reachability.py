@@ -296,7 +296,7 @@ def _command_files(sources: _Sources, text: str, bases: list[str], depth: int = 
     return tuple(dict.fromkeys(found))
 
 
-def _segment_files(sources: _Sources, tokens: list[str], bases: list[str], depth: int) -> list[str]:
+def _segment_files(sources: _Sources, tokens: tuple[str, ...], bases: list[str], depth: int) -> list[str]:
     found: list[str] = []
     python_seen = False
     for position, token in enumerate(tokens):
@@ -343,14 +343,15 @@ def _script_files(sources: _Sources, token: str, bases: list[str], depth: int) -
     return found
 
 
-def _tokens(segment: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 14)  # the same commands are read in every view of a monorepo
+def _tokens(segment: str) -> tuple[str, ...]:
     try:
         tokens = shlex.split(segment, comments=True)
     except ValueError:
         tokens = segment.split()
     while tokens and ENV_ASSIGNMENT.match(tokens[0]):
         tokens.pop(0)
-    return tokens
+    return tuple(tokens)
 
 
 def _ancestors(path: str) -> Iterator[str]:

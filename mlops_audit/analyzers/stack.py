@@ -609,13 +609,18 @@ def _scan_script(index: _Index, path: str, text: str | None, found: _Found) -> N
     for number, line in enumerate((text or "").splitlines(), 1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            _scan_command(index, stripped, Evidence(path, number, snippet=clip(stripped)), found)
+            _scan_command(stripped, Evidence(path, number, snippet=clip(stripped)), found)
 
 
-def _scan_command(index: _Index, text: str, evidence: Evidence, found: _Found) -> None:
-    for pattern, gid in index.commands:
-        if pattern.search(text):
-            found.add(gid, evidence, used=True)
+def _scan_command(text: str, evidence: Evidence, found: _Found) -> None:
+    for gid in _command_groups(text):
+        found.add(gid, evidence, used=True)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # the same CI commands are read in every view of a monorepo
+def _command_groups(text: str) -> tuple[int, ...]:
+    """The groups whose command patterns match one command line."""
+    return tuple(gid for pattern, gid in _index().commands if pattern.search(text))
 
 
 def _scan_ci(index: _Index, ci: CIFacts, found: _Found) -> None:
@@ -624,7 +629,7 @@ def _scan_ci(index: _Index, ci: CIFacts, found: _Found) -> None:
         for job in workflow.jobs:
             for command in job.commands:
                 evidence = Evidence(command.path or job.path, command.line, snippet=clip(command.text))
-                _scan_command(index, command.text, evidence, found)
+                _scan_command(command.text, evidence, found)
             _scan_uses(index, job.uses, job.path, job.line, found)
 
 
@@ -651,10 +656,10 @@ def _scan_environment(index: _Index, environment: EnvironmentFacts, found: _Foun
                 if fnmatch.fnmatchcase(image.image.lower(), glob):
                     found.add(gid, Evidence(image.path, image.line, snippet=clip(image.image)), used=True)
         for entrypoint in dockerfile.entrypoints:
-            _scan_command(index, entrypoint.snippet or "", entrypoint, found)
+            _scan_command(entrypoint.snippet or "", entrypoint, found)
     for target in environment.targets:
         for command in target.commands:
-            _scan_command(index, command, Evidence(target.path, target.line, snippet=clip(command)), found)
+            _scan_command(command, Evidence(target.path, target.line, snippet=clip(command)), found)
 
 
 # --- summary ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ program it runs. Scripts and make/tox/nox targets are judged by the words of the
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from pathlib import PurePosixPath
@@ -89,6 +90,7 @@ DATA_TOOL_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same commands are read in every view of a monorepo
 def classify_command(text: str, depth: int = 0) -> tuple[str, ...]:
     """The sorted kinds of one command line (possibly several shell segments)."""
     kinds: set[str] = set()
