@@ -92,9 +92,13 @@ PATTERNS = (
             r"(?i:(?<![a-z0-9])(?:client[_-]?secret|secret[_-]?key|access[_-]?key|api[_-]?key|apikey|auth[_-]?token"
             rf"|password|passwd|pwd|secret|token)(?![a-z0-9]){ASSIGN}"
             r"""(?P<generic_q>["'])(?P<generic_v>[^"'\n]{8,200})(?P=generic_q))""",
-            "generic-assignment", None, ("pass", "pwd", "secret", "token", "key"), "AaCcPpSsTt"),
+            "generic-assignment", None,
+            ("password", "passwd", "pwd", "secret", "token", "api_key", "api-key", "apikey", "access_key", "access-key",
+             "accesskey"),
+            "AaCcPpSsTt"),
 )
 BY_NAME = {pattern.name: pattern for pattern in PATTERNS}
+MARKERS = frozenset(marker for pattern in PATTERNS for marker in pattern.markers)
 PREFIXES = {pattern.name: re.compile(pattern.prefix) for pattern in PATTERNS if pattern.prefix is not None}
 ALLOW_MARKERS = ("pragma: allowlist secret", "gitleaks:allow")
 PLACEHOLDER_VALUES = frozenset({"password", "pass", "passwd", "pwd", "secret", "token", "changeme", "none", "null"})
@@ -185,7 +189,7 @@ def _scanned(file: RepoFile) -> bool:
 
 def _dummy_location(file: RepoFile) -> bool:
     """Tests, examples and fixtures, where obviously fake values are expected."""
-    return bool(file.roles) or any(part in DUMMY_DIRS for part in PurePosixPath(file.path).parts[:-1])
+    return bool(file.roles) or not DUMMY_DIRS.isdisjoint(file.path.split("/")[:-1])
 
 
 # Credential files ---------------------------------------------------------------------------------------------
@@ -193,8 +197,9 @@ def _dummy_location(file: RepoFile) -> bool:
 
 def _credential_file(inventory: Inventory, file: RepoFile, dummies: bool) -> Secret | None:
     """A file that is itself a credential, described; None for any other file."""
-    pure = PurePosixPath(file.path)
-    name, suffix = pure.name, pure.suffix.lower()
+    name = file.path.rpartition("/")[2]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as PurePosixPath has it: ".env" has none
     if suffix in (".p12", ".pfx"):
         return _credential(file.path, "certificate keystore")  # binary: judged by name alone
     described = _by_name(file.path, name)
@@ -324,9 +329,10 @@ def find_hits(text: str, dummies: bool = False, start: int = 0, end: int | None 
     """
     end = len(text) if end is None else end
     lowered = text[start:end].lower()
-    active = tuple(pattern.name for pattern in PATTERNS if any(marker in lowered for marker in pattern.markers))
-    if not active:
+    present = {marker for marker in MARKERS if marker in lowered}
+    if not present:
         return []
+    active = tuple(pattern.name for pattern in PATTERNS if not present.isdisjoint(pattern.markers))
     hits: list[Hit] = []
     for match in combined(active).finditer(text, start, end):
         hits.extend(_hits(text, match, dummies))

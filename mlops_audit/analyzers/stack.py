@@ -537,12 +537,15 @@ def _add_code_signals(path: str, signals: CodeSignals, found: _Found) -> None:
 def _proven(
     match: _NameMatch, top_imported: bool, imported: dict[int, ImportRef], within: set[int], keywords: tuple[str, ...]
 ) -> list[int]:
-    gids = [gid for gid in match.namespace if gid in imported]
+    gids = [gid for gid in match.namespace if gid in imported] if match.namespace else []
     if top_imported:
-        gids.extend(match.exact)
-        gids.extend(gid for gid, keyword in match.keywords if keyword in keywords)
-    gids.extend(gid for gid in match.wild if gid in within)
-    gids.extend(gid for gid, keyword in match.wild_keywords if gid in within and keyword in keywords)
+        gids += match.exact
+        if match.keywords:
+            gids += [gid for gid, keyword in match.keywords if keyword in keywords]
+    if match.wild:  # most matches have only these: each part is looked into only when it holds something
+        gids += [gid for gid in match.wild if gid in within]
+    if match.wild_keywords:
+        gids += [gid for gid, keyword in match.wild_keywords if gid in within and keyword in keywords]
     return gids
 
 
