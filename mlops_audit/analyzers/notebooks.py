@@ -21,6 +21,7 @@ from mlops_audit.analyzers.code import (
     code_facts_from_dict,
     code_facts_to_dict,
     extract_cells_facts,
+    field_values,
     literal_refs_from_list,
     pickled_by_fields,
 )
@@ -107,7 +108,7 @@ def notebook_to_dict(notebook: Notebook) -> dict[str, Any]:
     """A notebook's facts as JSON-ready data, without its path and roles (they are not facts of its content)."""
     data = as_dict(notebook)
     del data["path"], data["roles"]
-    data["installs"] = [as_dict(ref) for ref in notebook.installs]
+    data["installs"] = [field_values(ref) for ref in notebook.installs]
     data["code"] = code_facts_to_dict(notebook.code)
     return data
 

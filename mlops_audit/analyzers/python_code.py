@@ -11,10 +11,10 @@ from typing import Any
 from mlops_audit.analyzers.code import (
     CodeFacts,
     LiteralRef,
-    as_dict,
     code_facts_from_dict,
     code_facts_to_dict,
     extract_code_facts_and_comparisons,
+    field_values,
     literal_refs_from_list,
     normalise,
     pickled_by_fields,
@@ -73,7 +73,7 @@ def python_file_to_dict(file: PythonFile) -> dict[str, Any]:
     return {
         "code": code_facts_to_dict(file.code),
         "notebook_like": file.notebook_like,
-        "champion_comparisons": [as_dict(ref) for ref in file.champion_comparisons],
+        "champion_comparisons": [field_values(ref) for ref in file.champion_comparisons],
     }
 
 
