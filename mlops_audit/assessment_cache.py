@@ -38,14 +38,15 @@ MAX_STAMPS = 200_000  # object-store files stamped one by one; beyond, their cou
 def assessment_key(inventory: Inventory, options: AuditOptions, root: str) -> str:
     digest = hashlib.sha256(f"assessment\0{_tool_digest()}\0{root}\0".encode())
     _options(digest, options)
-    for file in inventory.files:
-        digest.update(f"\0{file.path}\0{file.size}\0{file.kind}\0{','.join(file.roles)}\0{file.tracked}\0".encode(
-            "utf-8", "surrogateescape"))
-        text = inventory.read_text(file.path)
-        if text is not None:
-            digest.update(text.encode("utf-8", "surrogatepass"))
-        else:
-            digest.update(b"\1" + (inventory.read_bytes(file.path, BINARY_HEAD) or b""))
+    with inventory.unnoted():  # the audit notes what its analyzers could not read, not what this hash read
+        for file in inventory.files:
+            digest.update(f"\0{file.path}\0{file.size}\0{file.kind}\0{','.join(file.roles)}\0{file.tracked}\0".encode(
+                "utf-8", "surrogateescape"))
+            text = inventory.read_text(file.path)
+            if text is not None:
+                digest.update(text.encode("utf-8", "surrogatepass"))
+            else:
+                digest.update(b"\1" + (inventory.read_bytes(file.path, BINARY_HEAD) or b""))
     for note in sorted(inventory.notes):
         digest.update(f"\0{note}".encode("utf-8", "surrogateescape"))
     digest.update(_history(inventory).encode("utf-8", "surrogateescape"))

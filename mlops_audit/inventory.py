@@ -18,7 +18,8 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
@@ -206,6 +207,16 @@ class Inventory:
     def get(self, path: str) -> RepoFile | None:
         return self._by_path.get(path)
 
+    @contextmanager
+    def unnoted(self) -> Iterator[None]:
+        """Reads that leave no note (a binary file skipped, say): for a look at every file that is not an analysis,
+        such as hashing them."""
+        kept = list(self.notes)
+        try:
+            yield
+        finally:
+            self.notes[:] = kept
+
     def shared(self, name: str) -> dict[Any, Any]:
         """The table `name` of `shared_reads`, made empty on first use."""
         return self.shared_reads.setdefault(name, {})
@@ -232,7 +243,7 @@ class Inventory:
             return self._text_cache[path]
         text = self._read_text(path)
         listed = self.get(path)
-        if listed is None or listed.kind not in UNKEPT_KINDS:
+        if text is not None and (listed is None or listed.kind not in UNKEPT_KINDS):  # a failure notes each time
             self._text_cache[path] = text
         return text
 
