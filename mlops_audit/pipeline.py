@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from mlops_audit.analyzers.git_history import analyze_git, read_history
 from mlops_audit.audit import AuditOptions
@@ -69,13 +70,15 @@ class _Monorepo:
 def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     """The repository's assessment; in a monorepo, the whole's or the one of the project that reaches further."""
     known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
-    history = start(read_history, inventory) if inventory.parallel_safe else lambda: None  # git works meanwhile
+    paths = [f.path for f in inventory.files]
+    found = find_project_roots(paths)
+    folders = found.roots if len(found.roots) > 1 else []  # a monorepo's projects, each assessed in a view
+    read_ahead = partial(read_history, folders=folders)  # git works meanwhile, for the whole and every project
+    history = start(read_ahead, inventory) if inventory.parallel_safe else lambda: None
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
     share_file_facts(inventory, cache)  # and each file's secrets and stack signals made once
     inventory.shared_reads.update(history() or {})
-    paths = [f.path for f in inventory.files]
-    found = find_project_roots(paths)
-    if len(found.roots) < 2:
+    if not folders:
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))
     analyze_git(inventory)  # the history (read ahead, or else now) once, for the workers to inherit with the rest

@@ -198,5 +198,7 @@ def test_the_history_read_ahead_gives_the_same_report(monorepo: Path, monkeypatc
     monkeypatch.setattr(pipeline, "start", watched)
     ahead = json_report.render(run_audit(monorepo))
     assert delivered and {"refs", "log"} <= set(delivered[0])  # type: ignore[arg-type]
+    # the change cadence of the whole and of each project, so that no view runs git again
+    assert set(delivered[0]["cadences"]) == {"", "churn/", "fraud/"}  # type: ignore[index]
     monkeypatch.setattr(parallel, "FORK", False)
     assert json_report.render(run_audit(monorepo)) == ahead

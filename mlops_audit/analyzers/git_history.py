@@ -21,7 +21,7 @@ import functools
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import pairwise
@@ -169,10 +169,13 @@ def analyze_git(inventory: Inventory) -> GitFacts:
         repo.close()
 
 
-def read_history(inventory: Inventory) -> dict[str, Any]:
-    """The repository-wide reads of `analyze_git` (refs, log, large blobs), made for an inventory in another
-    process; `inventory.shared_reads.update` keeps them, and no view reads them again."""
+def read_history(inventory: Inventory, folders: Sequence[str] = ()) -> dict[str, Any]:
+    """The repository-wide reads of `analyze_git` (refs, log, large blobs) and the change cadences of the inventory
+    and of its views of `folders` (a monorepo's projects), made in another process; `inventory.shared_reads.update`
+    keeps them, and no view reads them again."""
     analyze_git(inventory)
+    for folder in folders:
+        analyze_git(inventory.subset(folder))
     return {name: inventory.shared_reads[name] for name in HISTORY_READS if name in inventory.shared_reads}
 
 
@@ -218,7 +221,7 @@ def _shallow(repo: git.Repo) -> bool:
     )
 
 
-HISTORY_READS = ("refs", "has-commits", "log", "large-blobs")  # the names `_once` keeps them under
+HISTORY_READS = ("refs", "has-commits", "log", "large-blobs", "cadences")  # the names `_once` keeps them under
 
 
 def _once(shared: dict[str, Any], name: str, read: Callable[[], T]) -> T:
@@ -250,8 +253,16 @@ def _read(
         large_blobs=blobs,
         history_scanned=scanned,
         scan_note=note,
-        cadence=None if shallow or log.last is None else _cadence(repo, prefix, log.last),
+        cadence=None if shallow or log.last is None else _cadence_of(repo, prefix, log.last, shared),
     )
+
+
+def _cadence_of(repo: git.Repo, prefix: str, last: int, shared: dict[str, Any]) -> Cadence | None:
+    """The cadence of the folder at `prefix`, read once for the inventory and all its views."""
+    cadences = _once(shared, "cadences", dict)
+    if prefix not in cadences:
+        cadences[prefix] = _cadence(repo, prefix, last)
+    return cadences[prefix]
 
 
 def _has_commits(repo: git.Repo) -> bool:
