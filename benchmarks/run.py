@@ -4,7 +4,7 @@
 
 For synthetic ML monorepos of the given sizes (benchmarks/synthetic.py, deterministic) and every repository PATH
 given, each command runs as its own process, as a user runs it, and the best of `--repeat` runs is kept
-(repositories over 10,000 files run once):
+(in repositories over 10,000 files, all but the lint run once):
 
 - floor: `benchmarks/floor.py`, one process that `ast.parse`s every tracked `.py` and `json.loads` every `.ipynb`;
 - cold: `mlops-audit audit --no-cache`;
@@ -82,16 +82,16 @@ def lint_targets(root: Path, change: bool) -> list[str]:
 
 def measure(label: str, root: Path, repeat: int, synthetic: bool) -> Row:
     files = len(tracked(str(root)))
-    repeat = 1 if files > SINGLE_RUN_FILES else repeat
+    runs = 1 if files > SINGLE_RUN_FILES else repeat  # the lint takes a fraction of a second: it always repeats
     python = sys.executable
     audit = [python, "-m", "mlops_audit", "audit", str(root), "--format", "json", "--exit-zero"]
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "PYTHONPATH": str(PROJECT), "XDG_CACHE_HOME": cache, "PRE_COMMIT": ""}
         timed([python, str(HERE / "floor.py"), str(root)], root, env)  # the files into the page cache
-        floor, _ = best([python, str(HERE / "floor.py"), str(root)], root, env, repeat)
-        cold, rss = best([*audit, "--no-cache"], root, env, repeat)
+        floor, _ = best([python, str(HERE / "floor.py"), str(root)], root, env, runs)
+        cold, rss = best([*audit, "--no-cache"], root, env, runs)
         timed(audit, root, env)  # fills the cache
-        warm, _ = best(audit, root, env, repeat)
+        warm, _ = best(audit, root, env, runs)
         lint, _ = best([python, "-m", "mlops_audit", "lint", *lint_targets(root, synthetic)], root, env, repeat)
     return Row(label, files, floor, cold, warm, lint, rss)
 
