@@ -312,7 +312,8 @@ class _Collector:
         self.unit = 0
         self.bindings: dict[str, list[tuple[tuple[int, int], str]]] = {}
         self.imports: list[tuple[tuple[int, int, int, int], ImportRef]] = []
-        self.calls: list[tuple[_Site, ast.Call, str]] = []
+        # (unit, parsed line, column), written name, cell, line shown, node, snippet
+        self.calls: list[tuple[tuple[int, int, int], str, int | None, int, ast.Call, str]] = []
         self.decorators: list[tuple[_Site, str, tuple[str, ...]]] = []
         self.classes: list[tuple[_Site, list[str]]] = []
         self.functions: list[tuple[tuple[int, int, int], str]] = []
@@ -337,11 +338,13 @@ class _Collector:
                     extend(value)
                 elif type(value) in VISITED:  # a lone name or operator is never pushed, only to be popped
                     push(value)
-            if kind is ast.Call:
-                site = _site(unit, node, _written(node.func), locate)
-                self.calls.append((site, node, _snippet(lines, node)))
+            if kind is ast.Call:  # the most frequent site: a plain tuple, made inline
+                cell, line = locate(node.lineno)
+                key = (unit, node.lineno, node.col_offset)
+                self.calls.append((key, _written(node.func), cell, line, node, _snippet(lines, node)))
             elif kind is ast.Constant:
-                if type(node.value) is str:
+                value = node.value
+                if type(value) is str and (value[:1] == "/" or value[1:2] == ":"):  # as every absolute path starts
                     self._path(node, unit, locate)
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node, unit, locate)
@@ -390,7 +393,7 @@ class _Collector:
     def facts(self, loc: int, syntax_error: str | None = None) -> CodeFacts:
         for candidates in self.bindings.values():
             candidates.sort()
-        calls = [self._call(site, node, snippet) for site, node, snippet in sorted(self.calls, key=_first_key)]
+        calls = [self._call(*call) for call in sorted(self.calls, key=_first)]
         sites = [(ref, node) for ref, node in calls if ref.name.rpartition(".")[2] in SITE_LAST]
         return CodeFacts(
             imports=tuple(ref for _, ref in sorted(self.imports, key=_first)),
@@ -414,7 +417,8 @@ class _Collector:
             syntax_error=syntax_error,
         )
 
-    def _call(self, site: _Site, node: ast.Call, snippet: str) -> tuple[CallRef, ast.Call]:
+    def _call(self, key: tuple[int, int, int], written: str, cell: int | None, line: int, node: ast.Call,
+              snippet: str) -> tuple[CallRef, ast.Call]:
         shared = self.shared  # calls repeat: one object per distinct name or value list saves memory
         keywords: tuple[str, ...] = ()
         literals: tuple[tuple[str, str], ...] = ()
@@ -423,18 +427,19 @@ class _Collector:
             keywords = tuple([k.arg for k in node.keywords if k.arg])
             keywords = shared.setdefault(keywords, keywords)
             literals = tuple([
-                (k.arg, value) for k in node.keywords if k.arg and (value := _literal(k.value)) is not None
+                (k.arg, value) for k in node.keywords
+                if k.arg and type(k.value) in LITERAL_NODES and (value := _literal(k.value)) is not None
             ])
             literals = shared.setdefault(literals, literals)
         if node.args:
-            args = tuple([_literal(arg) for arg in node.args])
+            args = tuple([_literal(arg) if type(arg) in LITERAL_NODES else None for arg in node.args])
             args = shared.setdefault(args, args)
-        name = sys.intern(self._resolve(site.written, site.position))
-        return CallRef(name, site.line, site.cell, keywords, literals, snippet, args), node
+        name = sys.intern(self._resolve(written, key[:2]))
+        return CallRef(name, line, cell, keywords, literals, snippet, args), node
 
     def _resolve(self, written: str, position: tuple[int, int]) -> str:
         head, dot, rest = written.partition(".")
-        bare = head.split("(", 1)[0].split("[", 1)[0]
+        bare = head.split("(", 1)[0].split("[", 1)[0] if "(" in head or "[" in head else head
         candidates = self.bindings.get(bare)
         if not candidates:
             return written
@@ -500,8 +505,12 @@ def _written(node: ast.expr) -> str:
     return ".".join(reversed(parts))
 
 
+LITERAL_NODES = frozenset({ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp})
+
+
 def _literal(node: ast.expr) -> str | None:
-    """`repr` of a literal value, clipped; None for anything that is not a literal."""
+    """`repr` of a literal value, clipped; None for anything that is not a literal (callers skip any node whose
+    type is not in LITERAL_NODES: most arguments are names, attributes or calls)."""
     if type(node) is ast.Constant:
         value = node.value
         if type(value) is str and len(value) > SNIPPET_LIMIT:
@@ -510,8 +519,6 @@ def _literal(node: ast.expr) -> str | None:
             return clip(repr(value))
         except ValueError:  # an int too long to print
             return None
-    if not isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp)):
-        return None
     try:
         return clip(repr(ast.literal_eval(node)))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
