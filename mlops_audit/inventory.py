@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import os
 import posixpath
 import re
@@ -178,12 +179,16 @@ class Inventory:
     # by the name of what it is
     shared_reads: dict[str, Any] = field(default_factory=dict)
     _by_path: dict[str, RepoFile] = field(init=False, repr=False)
-    _text_cache: dict[str, str | None] = field(init=False, repr=False, default_factory=dict)
+    _paths: list[str] = field(init=False, repr=False)  # each file's path, then its name, in the order of `files`
+    _names: list[str] = field(init=False, repr=False)
+    _text_cache: dict[str, str] = field(init=False, repr=False, default_factory=dict)
     _reader: FileReader = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.files.sort(key=lambda f: f.path)
         self._by_path = {f.path: f for f in self.files}
+        self._paths = [f.path for f in self.files]
+        self._names = [path.rpartition("/")[2] for path in self._paths]
         self._reader = self.reader or WorkTreeReader(self.root)
 
     def __enter__(self) -> Inventory:
@@ -226,8 +231,11 @@ class Inventory:
 
     def glob(self, *patterns: str) -> list[RepoFile]:
         """Files whose path matches any glob; a pattern without `/` also matches the file name anywhere."""
-        matcher = glob_matcher(patterns)
-        return [f for f in self.files if matcher(f.path)]
+        whole, name_only = _glob_regexes(patterns)
+        found = set(itertools.compress(range(len(self.files)), map(whole.match, self._paths)))
+        if name_only is not None:
+            found.update(itertools.compress(range(len(self.files)), map(name_only.match, self._names)))
+        return [self.files[index] for index in sorted(found)]
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """At most `limit` bytes of a file, or None when it cannot be read safely."""

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import git
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlops_audit.errors import PathError
-from mlops_audit.inventory import MAX_TEXT_BYTES, build_inventory, classify, roles_of
+from mlops_audit.inventory import MAX_TEXT_BYTES, Inventory, RepoFile, build_inventory, classify, matches, roles_of
 from mlops_audit.testing import make_repo
 
 
@@ -131,3 +131,19 @@ def test_committed_build_folder_is_audited_but_build_output_is_not(tmp_path: Pat
     (tmp_path / "build" / "lib").mkdir()
     (tmp_path / "build" / "lib" / "generated.py").write_text("x = 1\n")
     assert paths(build_inventory(tmp_path)) == [".gitignore", "build/pipeline-deployment.yaml"]
+
+
+GLOB_SEGMENTS = st.sampled_from(["requirements", "dev.txt", "src", "dvc.yaml", ".dvc", "config", "a.py", "*", "**",
+                                 "requirements*.txt", "*.yaml", "d?c.yaml", "*config"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    paths=st.sets(st.lists(GLOB_SEGMENTS.filter(lambda s: not any(c in s for c in "*?")), min_size=1, max_size=4)
+                  .map("/".join), max_size=15),
+    patterns=st.lists(st.lists(GLOB_SEGMENTS, min_size=1, max_size=3).map("/".join), min_size=1, max_size=4),
+)
+def test_glob_finds_exactly_the_files_a_pattern_matches_in_path_order(paths: set[str], patterns: list[str]) -> None:
+    inventory = Inventory(Path("repository"), [RepoFile(path, 1, classify(path), roles_of(path), True) for path in paths])
+    expected = sorted(path for path in paths if matches(path, patterns))
+    assert [file.path for file in inventory.glob(*patterns)] == expected

@@ -217,12 +217,13 @@ def extract_code_facts(source: str) -> CodeFacts:
 def extract_code_facts_and_comparisons(source: str) -> tuple[CodeFacts, list[ast.Compare]]:
     """The facts of one source text, and its ordering comparisons (`a < b`, `a >= b`) for further reading."""
     source = normalise(source)
-    loc = count_loc(source)
+    lines = source.split("\n")
+    loc = count_loc(lines)
     tree, error = parse(source)
     if tree is None:
         return CodeFacts(loc=loc, syntax_error=error), []
     collector = _Collector()
-    collector.walk(tree, source.split("\n"), _plain)
+    collector.walk(tree, lines, _plain)
     return collector.facts(loc), collector.orderings
 
 
@@ -234,11 +235,12 @@ def extract_cells_facts(cells: Sequence[tuple[int, str]]) -> CodeFacts:
     """
     cells = [(number, normalise(text)) for number, text in cells]
     joined, origins = _join(cells)
-    loc = count_loc(joined)
+    lines = joined.split("\n")
+    loc = count_loc(lines)
     tree, _ = parse(joined)
     collector = _Collector()
     if tree is not None:
-        collector.walk(tree, joined.split("\n"), lambda line: origins[min(line, len(origins)) - 1])
+        collector.walk(tree, lines, lambda line: origins[min(line, len(origins)) - 1])
         return collector.facts(loc)
     first_error = None
     for number, text in cells:
@@ -270,9 +272,9 @@ def parse(source: str) -> tuple[ast.Module | None, str | None]:
         return None, "line 1: too large to parse in the memory available"
 
 
-def count_loc(source: str) -> int:
+def count_loc(lines: list[str]) -> int:
     """Lines that are neither blank nor only a comment."""
-    return sum(1 for line in source.split("\n") if (text := line.strip()) and not text.startswith("#"))
+    return len([text for text in map(str.strip, lines) if text and text[0] != "#"])
 
 
 def normalise(source: str) -> str:
