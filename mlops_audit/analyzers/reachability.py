@@ -55,6 +55,7 @@ ORCHESTRATOR_CALLS = (
     "sagemaker.workflow.pipeline.Pipeline", "tfx.orchestration.pipeline.Pipeline", "tfx.v1.dsl.Pipeline",
     "google.cloud.aiplatform.PipelineJob", "kfp.compiler.Compiler",
 )
+ORCHESTRATOR_CALL_TOPS = frozenset(name.partition(".")[0] for name in ORCHESTRATOR_CALLS)  # any other call is none
 ORCHESTRATOR_FOLDERS = frozenset({"dags"})  # Airflow loads every module of its DAG folder
 KEDRO_REGISTRY = "pipeline_registry.py"
 
@@ -259,7 +260,7 @@ def _orchestrator_evidence(path: str, code: CodeFacts) -> Evidence | None:
         if any(_under_any(base, ORCHESTRATOR_BASES) for base in cls.bases):
             return Evidence(path, cls.line, cls.cell, clip(f"class {cls.name}({', '.join(cls.bases)})"))
     for call in code.calls:
-        if _under_any(call.name, ORCHESTRATOR_CALLS):
+        if call.name.partition(".")[0] in ORCHESTRATOR_CALL_TOPS and _under_any(call.name, ORCHESTRATOR_CALLS):
             return Evidence(path, call.line, call.cell, clip(call.snippet or call.name))
     parts = path.split("/")
     if path.endswith(".py") and (ORCHESTRATOR_FOLDERS & set(parts[:-1]) or parts[-1] == KEDRO_REGISTRY):
