@@ -237,6 +237,8 @@ def _stored_or_made(job: tuple[Path | None, str, Codec[T], str, str]) -> tuple[T
     """In a worker process or this one: the record of a text stored under its key in the cache folder, else made
     and stored there; with whether it was stored before and whether it is now."""
     folder, version, codec, key, text = job
+    if folder is None:  # in memory only: nothing to look up, and nothing to encode for storing
+        return codec.analyse(text), False, False
     found = _stored(folder, version, key, codec.decode)
     if found is not None:
         return found, True, False
