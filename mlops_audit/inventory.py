@@ -26,12 +26,13 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
 import git
-import pathspec
 
 from mlops_audit.errors import AuditError, PathError
 from mlops_audit.model import Note
 
 if TYPE_CHECKING:
+    import pathspec
+
     from mlops_audit.templates import Template
 
 MAX_TEXT_BYTES = 4 * 1024 * 1024
@@ -702,6 +703,8 @@ def _walk_listing(root: Path, notes: list[Note]) -> list[tuple[str, bool]]:
 def _ignore_spec(root: Path, rel: str, notes: list[Note]) -> pathspec.PathSpec:
     """The patterns of a `.gitignore`, read like any file (bounded, never a FIFO or device, never out of the root);
     a line that is no valid pattern is left out with a note."""
+    import pathspec  # imported here: most runs never need it, and its import takes 15 ms
+
     try:
         data = WorkTreeReader(root).read(rel, MAX_TEXT_BYTES)
     except Unreadable:

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
-import pathspec
-
 from mlops_audit.audit import AuditOptions
 from mlops_audit.checks import BUILTINS
 from mlops_audit.engine import judge
@@ -141,6 +139,8 @@ def _rule_problems(facts: Facts, rules: Iterable[Rule], linted: set[str]) -> Ite
 def _lfs_tracked(path: str, patterns: Iterable[Evidence]) -> bool:
     """A `.gitattributes` pattern with `filter=lfs` covers the path (the work tree holds the real file, not the
     pointer git stores)."""
+    import pathspec  # imported here: most runs never need it, and its import takes 15 ms
+
     for pattern in patterns:
         folder = posixpath.dirname(pattern.path)
         if folder and not path.startswith(folder + "/"):

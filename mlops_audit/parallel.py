@@ -8,7 +8,6 @@ process. A pool that cannot start or loses a worker (a memory limit, say) falls 
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import multiprocessing
 import os
@@ -130,6 +129,8 @@ def _send_result(sender: Any, function: Callable[[C], R], context: C) -> None:
 def release_memory() -> None:
     """Give the heap pages a large batch freed (the texts it read, the buffers of its results) back to the
     system, where the C library can (glibc's `malloc_trim`): forked workers then start smaller."""
+    import ctypes  # here: small audits never need it
+
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):

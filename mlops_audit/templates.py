@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import pathspec
 import yaml
 
 from mlops_audit.inventory import template_view
@@ -26,6 +25,8 @@ from mlops_audit.model import Note
 from mlops_audit.safe_yaml import SAFE_LOADER
 
 if TYPE_CHECKING:
+    import pathspec
+
     from mlops_audit.inventory import Inventory
 
 # Bounds keep an unclosed `{{` or `{%` from scanning far: a placeholder longer than this is left as it is.
@@ -146,6 +147,8 @@ def as_generated(inventory: Inventory) -> Inventory:
 @lru_cache(maxsize=16)
 def _ignore_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
     """The gitignore-style patterns as one spec; patterns that are not valid are left out."""
+    import pathspec  # imported here: most runs never need it, and its import takes 15 ms
+
     valid = []
     for pattern in patterns:
         try:
