@@ -592,3 +592,37 @@ def test_the_cache_of_matched_names_stays_bounded(monkeypatch: pytest.MonkeyPatc
         matcher.match("calls", f"module_{number}.run")
         assert len(matcher.cache) <= 10
     assert matcher.match("calls", "mlflow.log_metric") == expected != stack.NO_MATCH
+
+
+@pytest.mark.parametrize(("regex", "required"), [
+    (r"^# PIPELINE DEFINITION", "# PIPELINE DEFINITION"),
+    (r"^kind:\s*(Workflow|CronWorkflow)\s*$", "kind:"),
+    (r"^\[tool\.dagster\]", "[tool.dagster]"),
+    (r"^ab?c", "a"),  # the `b` may be absent
+    (r"^a+b", "a"),
+    (r"^x{2}y", ""),
+    (r"^\d+ steps", ""),  # a class, not the letter d
+    (r"^abc|def", ""),  # a match of the other alternative holds no "abc"
+    (r'"pipelineSpec"\s*:', ""),  # not anchored: searched as it is
+])
+def test_the_text_a_line_anchored_content_pattern_starts_with(regex: str, required: str) -> None:
+    assert stack.line_start_text(regex) == required
+
+
+CONTENT_LINES = st.sampled_from([
+    "kind: Workflow", "kind:CronWorkflow  ", "apiVersion: argoproj.io/v1alpha1", "# PIPELINE DEFINITION",
+    "[tool.dagster]", "[tool.kedro]", "recipe: 'regression/v1'", "load_from:", '"pipelineSpec": {}', "kind: Pod",
+    "  kind: Workflow", "name: train", "",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(CONTENT_LINES, max_size=8))
+def test_a_shipped_content_pattern_is_found_where_a_search_finds_it(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    for tool in stack.load_signatures():
+        for signature in tool.signatures:
+            for content in signature.file_contents:
+                for pattern, line_start in zip(content.patterns, content.line_starts, strict=True):
+                    match = pattern.search(text)
+                    assert stack._first_match(pattern, line_start, text) == (match.start() if match else -1)
