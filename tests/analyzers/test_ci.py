@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mlops_audit.analyzers.ci import CIFacts, CIJob, CIWorkflow, analyze_ci
@@ -872,6 +872,7 @@ def test_arbitrary_text_as_workflow_never_raises(tmp_path: Path, text: str, path
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=YAML_VALUES, path=st.sampled_from(CI_PATHS))
+@example(document={"on": {"on": None, "needs": [None]}}, path=".gitlab-ci.yml")  # a `needs` item that is no job
 def test_arbitrary_yaml_structures_never_raise(tmp_path: Path, document: object, path: str) -> None:
     for old in tmp_path.rglob("*"):
         if old.is_file():

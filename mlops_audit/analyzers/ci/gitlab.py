@@ -201,7 +201,9 @@ def _gitlab_job(name: str, source: Source, sources: list[Source], triggers: froz
         job_triggers -= {GITLAB_ONLY[ref] for ref in _only_refs(never) if ref in GITLAB_ONLY}
     else:
         job_triggers = set(triggers)
-    needs = [n if isinstance(n, str) else n.get("job") for n in bounded_list(value("needs"))]
+    # `needs:` lists job names, or mappings that name one under `job`
+    needs = [n if isinstance(n, str) else n.get("job") if isinstance(n, dict) else None
+             for n in bounded_list(value("needs"))]
     uses = strings(value("extends"))
     trigger = value("trigger")
     if isinstance(trigger, (str, dict)):
