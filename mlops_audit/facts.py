@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TypeVar
 
@@ -11,11 +11,18 @@ from mlops_audit.analyzers.ci import CIFacts, analyze_ci
 from mlops_audit.analyzers.code import CodeFacts
 from mlops_audit.analyzers.data_versioning import DataFacts, analyze_data
 from mlops_audit.analyzers.environment import EnvironmentFacts, analyze_environment
-from mlops_audit.analyzers.git_history import GitFacts, analyze_git
+from mlops_audit.analyzers.git_history import GitFacts, analyze_git, read_history
 from mlops_audit.analyzers.notebooks import NotebookFacts, analyze_notebooks, notebook_sources
 from mlops_audit.analyzers.python_code import PythonFacts, analyze_python, python_sources
 from mlops_audit.analyzers.reachability import Reachability, reachable_files
-from mlops_audit.analyzers.secrets import Secret, SecretFacts, analyze_secrets, file_secrets, remember_secrets
+from mlops_audit.analyzers.secrets import (
+    Secret,
+    SecretFacts,
+    analyze_secrets,
+    file_secrets,
+    remember_secrets,
+    unscanned,
+)
 from mlops_audit.analyzers.stack import CodeSignals, StackFacts, code_signals, detect_stack
 from mlops_audit.cache import FactsCache, fill_sources
 from mlops_audit.inventory import Inventory, RepoFile
@@ -23,6 +30,7 @@ from mlops_audit.model import Note
 from mlops_audit.parallel import MIN_PARALLEL_WORK, fork_map, workers
 
 T = TypeVar("T")
+FileSecrets = dict[tuple[str, bool], tuple[Secret, ...]]  # by path in the repository and whether fakes are expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,31 +114,57 @@ def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
     fill_sources(cache, inventory, itertools.chain(python_sources(inventory), notebook_sources(inventory)))
 
 
+def read_ahead(inventory: Inventory, folders: Sequence[str] = ()) -> tuple[dict[str, Any], FileSecrets, list[Note]]:
+    """What an audit reads that needs no source parsed, made in another process while the sources are: the git
+    history of the inventory and of its views of `folders` (see `read_history`), each file's secrets, and the notes
+    on the files read."""
+    return read_history(inventory, folders), file_secrets(inventory, inventory.files), inventory.notes
+
+
+def keep_read_ahead(inventory: Inventory, reads: tuple[dict[str, Any], FileSecrets, list[Note]] | None) -> None:
+    """Keep what `read_ahead` made for the inventory and every view made from it (nothing when it made nothing)."""
+    if reads is not None:
+        history, secrets, notes = reads
+        inventory.shared_reads.update(history)
+        remember_secrets(inventory, secrets)
+        _keep_notes(inventory, notes)
+
+
 def share_file_facts(inventory: Inventory, cache: FactsCache) -> None:
     """Make, ahead of `collect_facts` and in parallel processes when the repository is large, what it reads of
-    each file alone: its secrets and the stack signals of its code. The inventory's views (a monorepo's projects)
-    then look them up instead of making them again."""
+    each file alone: the stack signals of its code, and its secrets unless they were read ahead. The inventory's
+    views (a monorepo's projects) then look them up instead of making them again."""
     if not inventory.parallel_safe or sum(file.size for file in inventory.files) < MIN_PARALLEL_WORK:
         return  # made as needed, and kept all the same
     codes = [
         *(file.code for file in analyze_python(inventory, cache).files),
         *(notebook.code for notebook in analyze_notebooks(inventory, cache).notebooks),
     ]
+    files = unscanned(inventory)
     parts = workers() * 4
     shares = [(part, parts) for part in range(parts)]
-    for part, (secrets, signals) in enumerate(fork_map(_file_facts, (inventory, codes), shares)):
+    for part, (secrets, signals, notes) in enumerate(fork_map(_file_facts, (inventory, files, codes), shares)):
         remember_secrets(inventory, secrets)
+        _keep_notes(inventory, notes)
         for code, found in zip(codes[part::parts], signals):
             cache.remember(code_signals, code, found)
 
 
 def _file_facts(
-    context: tuple[Inventory, list[CodeFacts]], share: tuple[int, int]
-) -> tuple[dict[tuple[str, bool], tuple[Secret, ...]], list[CodeSignals]]:
-    """The secrets and code signals of every `parts`-th file and source from `part`."""
-    inventory, codes = context
+    context: tuple[Inventory, list[RepoFile], list[CodeFacts]], share: tuple[int, int]
+) -> tuple[FileSecrets, list[CodeSignals], list[Note]]:
+    """The secrets of every `parts`-th file from `part`, the code signals of every `parts`-th source, and the notes
+    on the files read."""
+    inventory, files, codes = context
     part, parts = share
-    return file_secrets(inventory, inventory.files[part::parts]), [code_signals(code) for code in codes[part::parts]]
+    secrets = file_secrets(inventory, files[part::parts])
+    return secrets, [code_signals(code) for code in codes[part::parts]], inventory.notes
+
+
+def _keep_notes(inventory: Inventory, notes: Iterable[Note]) -> None:
+    """Add the notes another process made on reading the inventory's files (a binary file skipped, say)."""
+    known = set(inventory.notes)
+    inventory.notes.extend(note for note in notes if note not in known)
 
 
 def _analysis_notes(

@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-from mlops_audit.analyzers.git_history import analyze_git, read_history
+from mlops_audit.analyzers.git_history import analyze_git
 from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import judge
-from mlops_audit.facts import Facts, analyse_sources, collect_facts, share_file_facts
+from mlops_audit.facts import Facts, analyse_sources, collect_facts, keep_read_ahead, read_ahead, share_file_facts
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
@@ -73,11 +73,11 @@ def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     folders = found.roots if len(found.roots) > 1 else []  # a monorepo's projects, each assessed in a view
-    read_ahead = partial(read_history, folders=folders)  # git works meanwhile, for the whole and every project
-    history = start(read_ahead, inventory) if inventory.parallel_safe else lambda: None
+    # meanwhile, what needs no parse: the git history (of the whole and every project) and each file's secrets
+    ahead = start(partial(read_ahead, folders=folders), inventory) if inventory.parallel_safe else lambda: None
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
-    share_file_facts(inventory, cache)  # and each file's secrets and stack signals made once
-    inventory.shared_reads.update(history() or {})
+    keep_read_ahead(inventory, ahead())
+    share_file_facts(inventory, cache)  # and each file's stack signals (and any secrets not read ahead) made once
     if not folders:
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))

@@ -188,7 +188,7 @@ def test_work_started_ahead_that_fails_or_cannot_fork_hands_back_nothing(monkeyp
 
 
 @pytest.mark.skipif(not parallel.FORK, reason="start forks on Linux only; elsewhere the caller does the work")
-def test_the_history_read_ahead_gives_the_same_report(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_is_read_ahead_gives_the_same_report(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     delivered: list[object] = []
 
     def watched(function, context):  # type: ignore[no-untyped-def]
@@ -197,8 +197,24 @@ def test_the_history_read_ahead_gives_the_same_report(monorepo: Path, monkeypatc
 
     monkeypatch.setattr(pipeline, "start", watched)
     ahead = json_report.render(run_audit(monorepo))
-    assert delivered and {"refs", "log"} <= set(delivered[0])  # type: ignore[arg-type]
+    history, secrets, _ = delivered[0]  # type: ignore[misc]
+    assert {"refs", "log"} <= set(history)
     # the change cadence of the whole and of each project, so that no view runs git again
-    assert set(delivered[0]["cadences"]) == {"", "churn/", "fraud/"}  # type: ignore[index]
+    assert set(history["cadences"]) == {"", "churn/", "fraud/"}
+    # and the secrets of every file, which need no parse either
+    assert {path for path, _ in secrets} == {path.relative_to(monorepo).as_posix()
+                                             for path in monorepo.rglob("*") if path.is_file() and ".git" not in path.parts}
     monkeypatch.setattr(parallel, "FORK", False)
     assert json_report.render(run_audit(monorepo)) == ahead
+
+
+@pytest.mark.skipif(not parallel.FORK, reason="start forks on Linux only; elsewhere the caller does the work")
+def test_notes_made_reading_files_in_other_processes_reach_the_report(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (monorepo / "churn" / "certs").mkdir()
+    (monorepo / "churn" / "certs" / "server.pem").write_bytes(b"\0" * 64)  # read for secrets only: binary
+    assessment = run_audit(monorepo)
+    assert ("churn/certs/server.pem", "binary") in {(note.path, note.kind) for note in assessment.notes}
+    monkeypatch.setattr(parallel, "FORK", False)
+    assert json_report.render(run_audit(monorepo)) == json_report.render(assessment)
