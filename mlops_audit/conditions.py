@@ -105,6 +105,7 @@ class Evaluator:
         self.builtins = builtins
         self._indexes: dict[str, dict[str, list[tuple[CodeUnit, list[_Ref]]]]] = {}
         self._by_top: dict[str, dict[str, list[str]]] = {}  # per kind: the indexed names by first dotted segment
+        self._by_last: dict[str, dict[str, list[str]]] = {}  # and by last
         self._order: dict[str, dict[str, int]] = {}  # per kind: each indexed name's position
         self._with_keyword: dict[str, set[str]] | None = None
 
@@ -136,11 +137,10 @@ class Evaluator:
         index = self._index(primitive)
         patterns = tuple(_names(condition[primitive]))
         matcher = _name_matcher(primitive, patterns)
-        tops = _name_tops(patterns)
+        keys = _name_keys(primitive, patterns)
         candidates: Iterable[str] = index
-        if tops is not None:  # only the names under the patterns' first segments, in the index's order
-            by_top, order = self._by_top[primitive], self._order[primitive]
-            candidates = sorted((name for top in tops for name in by_top.get(top, ())), key=order.__getitem__)
+        if keys is not None:  # only the names the patterns can match, by their first or last segments, in order
+            candidates = sorted(self._named(primitive, keys), key=self._order[primitive].__getitem__)
         keyword = condition.get("keyword")
         literal = {(k, str(v)) for k, v in (condition.get("literal") or {}).items()}
         passed = {keyword} if keyword else set()
@@ -161,6 +161,19 @@ class Evaluator:
                     hits.append((unit, name, refs))
         names = [name for _, name, refs in hits[:5] for _ in refs[:5]][:5]
         return _found(_first_evidence(hits), ", ".join(dict.fromkeys(names)))
+
+    def _named(self, primitive: str, keys: tuple[tuple[str, str], ...]) -> set[str]:
+        """The indexed names each key of `_name_keys` can stand for."""
+        by_top, by_last = self._by_top[primitive], self._by_last[primitive]
+        names: set[str] = set()
+        for where, text in keys:
+            if where == "top":
+                names.update(by_top.get(text, ()))
+            elif where == "last":
+                names.update(by_last.get(text, ()))
+            else:
+                names.update(name for last in by_last if last.endswith(text) for name in by_last[last])
+        return names
 
     def _calls_with_keyword(self) -> dict[str, set[str]]:
         """The names of the calls passing each keyword argument; made once per audit."""
@@ -185,9 +198,11 @@ class Evaluator:
             self._indexes[primitive] = index
             self._order[primitive] = {name: position for position, name in enumerate(index)}
             by_top: dict[str, list[str]] = {}
+            by_last: dict[str, list[str]] = {}
             for name in index:
                 by_top.setdefault(name.split(".", 1)[0], []).append(name)
-            self._by_top[primitive] = by_top
+                by_last.setdefault(name.rpartition(".")[2], []).append(name)
+            self._by_top[primitive], self._by_last[primitive] = by_top, by_last
         return self._indexes[primitive]
 
 
@@ -326,11 +341,30 @@ def _code_evidence(path: str, name: str, ref: _Ref) -> Evidence:
 
 
 @functools.lru_cache(maxsize=4096)
-def _name_tops(patterns: tuple[str, ...]) -> frozenset[str] | None:
-    """The first dotted segments of every name the patterns can match (a glob's literal first segment, an import's
-    top module); None when a first segment holds a wildcard."""
-    tops = {pattern.split(".", 1)[0] for pattern in patterns}
-    return None if any(char in top for top in tops for char in "*?[") else frozenset(tops)
+def _name_keys(primitive: str, patterns: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
+    """Where to find, in an index of names, every name the patterns can match: ("top", first dotted segment) for a
+    pattern whose first segment is plain (an import's top module); else, for a glob ending in plain text, ("last",
+    last segment) when that text holds a dot (`*.log_metric`), ("suffix", text) when it does not (`*Estimator`,
+    which only a last segment ending so can match). None when a pattern can match names of any ending."""
+    keys = []
+    for pattern in patterns:
+        top = pattern.split(".", 1)[0]
+        if not any(char in top for char in "*?["):
+            keys.append(("top", top))
+            continue
+        if primitive == "import" or "[" in pattern:
+            return None
+        tail = pattern[max(pattern.rfind("*"), pattern.rfind("?")) + 1:]
+        if "." in tail:
+            last = tail.rpartition(".")[2]
+            if not last:
+                return None
+            keys.append(("last", last))
+        elif tail:
+            keys.append(("suffix", tail))
+        else:
+            return None
+    return tuple(keys)
 
 
 @functools.lru_cache(maxsize=4096)

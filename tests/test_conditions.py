@@ -175,7 +175,8 @@ def test_a_file_condition_finds_every_path_its_globs_match(paths: set[str], patt
     assert len(verdict.evidence) == min(len(matched), EVIDENCE_LIMIT)
 
 
-CALL_NAMES = st.sampled_from(["mlflow.log_metric", "model.fit", "transformers.Trainer", "print"])
+CALL_NAMES = st.sampled_from(["mlflow.log_metric", "model.fit", "transformers.Trainer", "print", "fit",
+                              "lightning.Trainer().fit", "my.ListTrainer", "checkpoint.run"])
 KEYWORDS = st.sampled_from(["report_to", "random_state", "seed"])
 
 
@@ -187,9 +188,11 @@ def calls(draw: st.DrawFn, line: int) -> CallRef:
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=st.data(), pattern=st.sampled_from(["*", "mlflow.*", "*.fit", "print"]),
+@given(data=st.data(),
+       pattern=st.sampled_from(["*", "mlflow.*", "*.fit", "print", "*Trainer", "*.Trainer", "*.log_metric", "*t.run",
+                                "*Trainer*", "*.fi?", "*fit"]),
        keyword=st.none() | KEYWORDS, literal=st.none() | st.sampled_from([{"report_to": "'wandb'"}, {"seed": 42}]))
-def test_a_call_condition_finds_every_call_passing_its_keywords(
+def test_a_call_condition_finds_every_call_of_its_names_passing_its_keywords(
     data: st.DataObject, pattern: str, keyword: str | None, literal: dict[str, object] | None
 ) -> None:
     files = tuple(
