@@ -105,7 +105,7 @@ class Evaluator:
         self.builtins = builtins
         self._indexes: dict[str, dict[str, list[tuple[CodeUnit, list[_Ref]]]]] = {}
         self._by_top: dict[str, dict[str, list[str]]] = {}  # per kind: the indexed names by first dotted segment
-        self._by_last: dict[str, dict[str, list[str]]] = {}  # and by last
+        self._by_last: dict[str, dict[str, list[str]]] = {}  # and by last dotted segment
         self._order: dict[str, dict[str, int]] = {}  # per kind: each indexed name's position
         self._with_keyword: dict[str, set[str]] | None = None
 

@@ -94,7 +94,7 @@ class ContentSignature:
     patterns: tuple[re.Pattern[str], ...]  # all must match; evidence points at the first
     # for each pattern anchored at a line start, the plain text its matches start with ("" for others): matches
     # are tried only where that text starts a line, as a search for `^kind:` is ten times slower than a find
-    line_starts: tuple[str, ...] = ()
+    line_starts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -650,7 +650,7 @@ def _scan_contents(
 def _content_evidence(content: ContentSignature, path: str, text: str) -> Evidence | None:
     """Evidence at the first pattern's match when every pattern matches."""
     offset = -1
-    for pattern, line_start in zip(content.patterns, content.line_starts):
+    for pattern, line_start in zip(content.patterns, content.line_starts, strict=True):
         start = _first_match(pattern, line_start, text)
         if start < 0:
             return None
