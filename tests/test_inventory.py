@@ -144,6 +144,7 @@ GLOB_SEGMENTS = st.sampled_from(["requirements", "dev.txt", "src", "dvc.yaml", "
     patterns=st.lists(st.lists(GLOB_SEGMENTS, min_size=1, max_size=3).map("/".join), min_size=1, max_size=4),
 )
 def test_glob_finds_exactly_the_files_a_pattern_matches_in_path_order(paths: set[str], patterns: list[str]) -> None:
-    inventory = Inventory(Path("repository"), [RepoFile(path, 1, classify(path), roles_of(path), True) for path in paths])
+    files = [RepoFile(path, 1, classify(path), roles_of(path), True) for path in paths]
+    inventory = Inventory(Path("repository"), files)
     expected = sorted(path for path in paths if matches(path, patterns))
     assert [file.path for file in inventory.glob(*patterns)] == expected

@@ -151,18 +151,23 @@ def test_secrets_and_stack_signals_made_ahead_in_workers_give_the_same_report(
     files["fraud/fixtures/settings.py"] = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'
     root = make_repo(tmp_path / "repo", files)
     assessment = run_audit(root)
-    alone = json_report.render(assessment)  # too small to be worth the workers: made as the views need them
+    alone = json_report.render(assessment)  # too small for the workers: secrets read ahead, signals made as needed
     ahead: list[object] = []
+    scanned: set[str] = set()  # the files whose secrets the workers made
     original = facts.fork_map
 
     def counted(function, context, items):  # type: ignore[no-untyped-def]
         ahead.append(function)
-        return original(function, context, items)
+        results = original(function, context, items)
+        scanned.update(path for secrets, _, _ in results for path, _ in secrets)
+        return results
 
     monkeypatch.setattr(facts, "MIN_PARALLEL_WORK", 0)
     monkeypatch.setattr(facts, "fork_map", counted)
+    monkeypatch.setattr(pipeline, "start", lambda function, context: lambda: None)  # nothing read ahead: all here
     assert json_report.render(run_audit(root)) == alone
     assert ahead == [facts._file_facts]
+    assert scanned == set(files)
     secrets = next(finding for finding in assessment.findings if finding.rule.id == "ANY-SEC-01")
     assert [evidence.path for evidence in secrets.evidence] == ["churn/src/settings.py"]
 
@@ -202,8 +207,8 @@ def test_what_is_read_ahead_gives_the_same_report(monorepo: Path, monkeypatch: p
     # the change cadence of the whole and of each project, so that no view runs git again
     assert set(history["cadences"]) == {"", "churn/", "fraud/"}
     # and the secrets of every file, which need no parse either
-    assert {path for path, _ in secrets} == {path.relative_to(monorepo).as_posix()
-                                             for path in monorepo.rglob("*") if path.is_file() and ".git" not in path.parts}
+    listed = {path.relative_to(monorepo).as_posix() for path in monorepo.rglob("*") if ".git" not in path.parts}
+    assert {path for path, _ in secrets} == {path for path in listed if (monorepo / path).is_file()}
     monkeypatch.setattr(parallel, "FORK", False)
     assert json_report.render(run_audit(monorepo)) == ahead
 

@@ -240,9 +240,8 @@ def _parse_content(item: object, where: str) -> ContentSignature:
         raise ValueError(f"{where}: `file_contents` glob must be a string or a list of strings")
     if not isinstance(regexes, (list, tuple)) or not regexes or not all(isinstance(r, str) for r in regexes):
         raise ValueError(f"{where}: `file_contents` regex must be a string or a list of strings")
-    return ContentSignature(
-        tuple(globs), tuple(_compile(text, where, re.MULTILINE) for text in regexes), tuple(map(line_start_text, regexes))
-    )
+    patterns = tuple(_compile(text, where, re.MULTILINE) for text in regexes)
+    return ContentSignature(tuple(globs), patterns, tuple(map(line_start_text, regexes)))
 
 
 def line_start_text(regex: str) -> str:
