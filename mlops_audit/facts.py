@@ -28,6 +28,7 @@ from mlops_audit.cache import FactsCache, fill_sources
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
 from mlops_audit.parallel import MIN_PARALLEL_WORK, fork_map, workers
+from mlops_audit.suppressions import mentions, remember_mentions
 
 T = TypeVar("T")
 FileSecrets = dict[tuple[str, bool], tuple[Secret, ...]]  # by path in the repository and whether fakes are expected
@@ -114,20 +115,31 @@ def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
     fill_sources(cache, inventory, itertools.chain(python_sources(inventory), notebook_sources(inventory)))
 
 
-def read_ahead(inventory: Inventory, folders: Sequence[str] = ()) -> tuple[dict[str, Any], FileSecrets, list[Note]]:
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """What `read_ahead` made in another process."""
+
+    history: dict[str, Any]  # see `read_history`
+    secrets: FileSecrets
+    mentions: dict[str, bool]  # see `suppressions.mentions`
+    notes: list[Note]
+
+
+def read_ahead(inventory: Inventory, folders: Sequence[str] = ()) -> ReadAhead:
     """What an audit reads that needs no source parsed, made in another process while the sources are: the git
-    history of the inventory and of its views of `folders` (see `read_history`), each file's secrets, and the notes
-    on the files read."""
-    return read_history(inventory, folders), file_secrets(inventory, inventory.files), inventory.notes
+    history of the inventory and of its views of `folders` (see `read_history`), each file's secrets, which files
+    mention inline suppressions, and the notes on the files read."""
+    history = read_history(inventory, folders)
+    return ReadAhead(history, file_secrets(inventory, inventory.files), mentions(inventory), inventory.notes)
 
 
-def keep_read_ahead(inventory: Inventory, reads: tuple[dict[str, Any], FileSecrets, list[Note]] | None) -> None:
+def keep_read_ahead(inventory: Inventory, reads: ReadAhead | None) -> None:
     """Keep what `read_ahead` made for the inventory and every view made from it (nothing when it made nothing)."""
     if reads is not None:
-        history, secrets, notes = reads
-        inventory.shared_reads.update(history)
-        remember_secrets(inventory, secrets)
-        _keep_notes(inventory, notes)
+        inventory.shared_reads.update(reads.history)
+        remember_secrets(inventory, reads.secrets)
+        remember_mentions(inventory, reads.mentions)
+        _keep_notes(inventory, reads.notes)
 
 
 def share_file_facts(inventory: Inventory, cache: FactsCache) -> None:

@@ -37,6 +37,7 @@ IGNORE = re.compile(r"ignore\[(?P<ids>[^\]]*)\](?P<reason>.*)$")
 OTHER_DIRECTIVE = re.compile(r"[a-z-]+\[")
 SUPPRESSIBLE = frozenset({Outcome.FAIL, Outcome.PARTIAL, Outcome.UNKNOWN})
 KIND = "suppression"
+MENTIONS = "inline suppression mentions"  # an inventory's shared table: path in the repository -> mentions MARKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +97,12 @@ def _place(source: Evidence) -> str:
 
 def scan_inline(inventory: Inventory) -> tuple[list[InlineSuppression], list[Note]]:
     """Every inline suppression of the repository, and notes on the malformed ones; only files that mention
-    `mlops-audit:` are looked at line by line."""
+    `mlops-audit:` are looked at line by line, and files known not to (see `mentions`) are not read."""
     found: list[InlineSuppression] = []
     notes: list[Note] = []
+    known = inventory.shared(MENTIONS)
     for file in inventory.files:
-        if not _scanned(file):
+        if not _scanned(file) or known.get(inventory.origin(file.path)) is False:
             continue
         text = inventory.read_text(file.path)
         if text is None or MARKER not in text:
@@ -110,6 +112,21 @@ def scan_inline(inventory: Inventory) -> tuple[list[InlineSuppression], list[Not
             if MARKER in source:
                 scan_source(file.path, cell, source, found, notes)
     return found, notes
+
+
+def mentions(inventory: Inventory) -> dict[str, bool]:
+    """Whether each file that can hold inline suppressions mentions `mlops-audit:`, by its path in the repository:
+    read ahead, in another process, so that the inventory and every view made from it read only those that do."""
+    return {
+        inventory.origin(file.path): MARKER in (inventory.read_text(file.path) or "")
+        for file in inventory.files
+        if _scanned(file)
+    }
+
+
+def remember_mentions(inventory: Inventory, found: dict[str, bool]) -> None:
+    """Keep `mentions` made elsewhere for the inventory and its views."""
+    inventory.shared(MENTIONS).update(found)
 
 
 def _scanned(file: RepoFile) -> bool:

@@ -201,14 +201,23 @@ def test_what_is_read_ahead_gives_the_same_report(monorepo: Path, monkeypatch: p
         return lambda: delivered.append(result()) or delivered[-1]
 
     monkeypatch.setattr(pipeline, "start", watched)
-    ahead = json_report.render(run_audit(monorepo))
-    history, secrets, _ = delivered[0]  # type: ignore[misc]
-    assert {"refs", "log"} <= set(history)
+    seeded = monorepo / "fraud" / "src" / "train_0.py"
+    seeded.write_text("import random\nrandom.seed(0)  # mlops-audit: ignore[L1-ENV-04] seeded on purpose\n")
+    assessment = run_audit(monorepo)
+    ahead = json_report.render(assessment)
+    # the rule passes, so the suppression suppresses nothing: a note the whole view made from the file it read
+    assert ("fraud/src/train_0.py", "suppression") in {(note.path, note.kind) for note in assessment.notes}
+    reads = delivered[0]
+    assert isinstance(reads, facts.ReadAhead)
+    assert {"refs", "log"} <= set(reads.history)
     # the change cadence of the whole and of each project, so that no view runs git again
-    assert set(history["cadences"]) == {"", "churn/", "fraud/"}
+    assert set(reads.history["cadences"]) == {"", "churn/", "fraud/"}
     # and the secrets of every file, which need no parse either
     listed = {path.relative_to(monorepo).as_posix() for path in monorepo.rglob("*") if ".git" not in path.parts}
-    assert {path for path, _ in secrets} == {path for path in listed if (monorepo / path).is_file()}
+    assert {path for path, _ in reads.secrets} == {path for path in listed if (monorepo / path).is_file()}
+    # and which files mention an inline suppression: the views read only those
+    assert {path for path, mentioned in reads.mentions.items() if mentioned} == {"fraud/src/train_0.py"}
+    assert "churn/src/train_0.py" in reads.mentions
     monkeypatch.setattr(parallel, "FORK", False)
     assert json_report.render(run_audit(monorepo)) == ahead
 

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import pairwise
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from statistics import median
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import git
 
@@ -392,35 +392,50 @@ def _change(record: str, prefix: str, since: int) -> Change | None:
 @functools.lru_cache(maxsize=1 << 16)  # every view of a monorepo reads the same changed paths
 def path_kinds(path: str) -> tuple[str, ...]:
     """The kinds of ML path `path` (relative to the audited folder) is, in `KINDS` order; () for other files."""
-    kinds = (TRAINING, _is_training(path)), (PIPELINE, _is_pipeline(path)), (POINTERS, _is_pointer(path))
+    parts = _PathParts.of(path)
+    kinds = (TRAINING, _is_training(path)), (PIPELINE, _is_pipeline(path, parts)), (POINTERS, _is_pointer(parts))
     return tuple(kind for kind, matches in kinds if matches)
 
 
+class _PathParts(NamedTuple):
+    """A git path's parts as pathlib names them (a suffix: ".gz" of "a.tar.gz", none of ".bashrc")."""
+
+    folders: list[str]
+    name: str
+    stem: str
+    suffix: str
+
+    @classmethod
+    def of(cls, path: str) -> _PathParts:
+        *folders, name = path.split("/")  # git writes no empty or "." segments
+        dot = name.rfind(".")
+        stem, suffix = (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+        return cls(folders, name, stem, suffix)
+
+
 def _is_training(path: str) -> bool:
-    pure = PurePosixPath(path.lower())
-    if pure.suffix != ".py" or NOT_TRAINING_DIRS & set(pure.parts[:-1]):
+    parts = _PathParts.of(path.lower())
+    if parts.suffix != ".py" or not NOT_TRAINING_DIRS.isdisjoint(parts.folders):
         return False
-    if pure.name.startswith("test_") or pure.stem.endswith("_test") or pure.name == "conftest.py":
+    if parts.name.startswith("test_") or parts.stem.endswith("_test") or parts.name == "conftest.py":
         return False
-    return any(word in part for part in pure.parts for word in TRAINING_WORDS)
+    return any(word in part for part in (*parts.folders, parts.name) for word in TRAINING_WORDS)
 
 
-def _is_pipeline(path: str) -> bool:
-    pure = PurePosixPath(path)
-    if pure.name in PIPELINE_FILES or path.startswith(PIPELINE_DIRS):
+def _is_pipeline(path: str, parts: _PathParts) -> bool:
+    if parts.name in PIPELINE_FILES or path.startswith(PIPELINE_DIRS):
         return True
-    if pure.suffix == ".py" and PIPELINE_FOLDERS & set(pure.parts[:-1]):  # Airflow dags/, pipelines/, flows/
+    if parts.suffix == ".py" and not PIPELINE_FOLDERS.isdisjoint(parts.folders):  # Airflow dags/, pipelines/, flows/
         return True
-    stem = pure.stem.lower()
+    stem = parts.stem.lower()
     named = stem in ("pipeline", "flow") or stem.endswith(("_pipeline", "_flow", "-pipeline"))
-    return named and (pure.suffix == ".py" or pure.suffix in CONFIG_SUFFIXES)  # Prefect, ZenML, KFP
+    return named and (parts.suffix == ".py" or parts.suffix in CONFIG_SUFFIXES)  # Prefect, ZenML, KFP
 
 
-def _is_pointer(path: str) -> bool:
-    pure = PurePosixPath(path)
-    if pure.suffix == ".dvc" or pure.name in POINTER_FILES:
+def _is_pointer(parts: _PathParts) -> bool:
+    if parts.suffix == ".dvc" or parts.name in POINTER_FILES:
         return True
-    return "registry" in pure.stem.lower() and pure.suffix in CONFIG_SUFFIXES
+    return "registry" in parts.stem.lower() and parts.suffix in CONFIG_SUFFIXES
 
 
 def _times(count: int) -> str:

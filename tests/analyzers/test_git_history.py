@@ -3,7 +3,7 @@ change cadence."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import git
 import pytest
@@ -211,6 +211,17 @@ def test_a_missing_tree_leaves_the_cadence_unknown(tmp_path: Path) -> None:
 )
 def test_path_kinds(path: str, kinds: tuple[str, ...]) -> None:
     assert path_kinds(path) == kinds
+
+
+SEGMENTS = st.text(st.sampled_from("aZ._-İ"), min_size=1, max_size=6).filter(lambda segment: segment not in (".", ".."))
+
+
+@given(st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join))
+def test_a_path_is_read_in_parts_as_pathlib_reads_it(path: str) -> None:
+    pure = PurePosixPath(path)
+    parts = git_history._PathParts.of(path)
+    assert (parts.folders, parts.name, parts.stem, parts.suffix) == (list(pure.parts[:-1]), pure.name, pure.stem,
+                                                                     pure.suffix)
 
 
 @given(st.lists(st.tuples(st.integers(0, 10**9), st.booleans(), st.sampled_from(KINDS)), max_size=30))
