@@ -19,7 +19,7 @@ from mlops_audit.facts import CodeUnit, Facts
 from mlops_audit.model import Evidence, clip
 
 CODE_SITES = ("fit_calls", "persist_calls", "seed_calls", "absolute_paths")
-START = r"(?:^|[^a-z])"  # a name part starts here: `train` matches `src/train.py`, not `pretrained`
+START = r"(?<![a-z])"  # a name part starts here: `train` matches `src/train.py`, not `pretrained`
 
 # Roles of pipeline-step modules, matched on a module's path and on the names of the functions it defines.
 MODULE_ROLES = {
@@ -201,9 +201,10 @@ def _find_module_steps(facts: Facts) -> dict[str, tuple[Evidence, ...]]:
         if not (file.code.functions or file.code.has_main_guard):
             continue  # an empty stub is not a step
         module = file.path.lower().removesuffix(".py")
-        functions = [(name, name.lower()) for name in file.code.functions]
+        functions = "\n".join(file.code.functions)
+        lowered = functions.lower()
         for role, pattern in MODULE_ROLES.items():
-            evidence = _module_role_evidence(file.path, module, functions, pattern)
+            evidence = _module_role_evidence(file.path, module, functions, lowered, pattern)
             if evidence:
                 found.setdefault(role, []).append(evidence)
         for call in file.code.calls:
@@ -226,14 +227,16 @@ def _declared_steps(facts: Facts, counted: list[str]) -> Iterator[tuple[str, Evi
 
 
 def _module_role_evidence(
-    path: str, module: str, functions: list[tuple[str, str]], pattern: re.Pattern[str]
+    path: str, module: str, functions: str, lowered: str, pattern: re.Pattern[str]
 ) -> Evidence | None:
-    """The module's evidence of a step role: its path (`module`, lower-cased), else its functions' names (each
-    with its lower-cased form)."""
+    """The module's evidence of a step role: its path (`module`, lower-cased), else the names of its functions
+    (`functions`, one a line, and `lowered`)."""
     if pattern.search(module):
         return Evidence(path)
-    names = sorted(name for name, lowered in functions if pattern.search(lowered))
-    return Evidence(path, snippet=clip(", ".join(f"{n}()" for n in names))) if names else None
+    if not pattern.search(lowered):  # no pattern matches across a line break: one search says if any name matches
+        return None
+    names = sorted(name for name in functions.split("\n") if pattern.search(name.lower()))
+    return Evidence(path, snippet=clip(", ".join(f"{n}()" for n in names)))
 
 
 def _roles_verdict(found: Mapping[str, list[Evidence]], params: Mapping[str, Any]) -> Verdict:
@@ -352,7 +355,7 @@ def _find_pipeline_steps(facts: Facts) -> Iterator[_Step]:
                 evidence = Evidence(unit.path, decorator.line, decorator.cell, clip(f"{decorator.target}()"))
                 yield _Step(decorator.target.lower(), evidence)
         for call in unit.code.calls:
-            text = _call_step_text(call)
+            text = _call_step_text(call, call.name.rpartition(".")[2])
             if text:
                 yield _Step(text, Evidence(unit.path, call.line, call.cell, clip(call.snippet or call.name)))
 
@@ -366,13 +369,12 @@ def _scripts(stage: DvcStage) -> list[str]:
     return [match.group(0) for command in stage.cmd for match in SCRIPT.finditer(command)]
 
 
-def _call_step_text(call: CallRef) -> str | None:
-    """Step text of a call that declares a step: a component class, or an operator or node with a literal name."""
-    last = call.name.rsplit(".", 1)[-1]
-    if last in COMPONENT_ROLES:
-        return COMPONENT_ROLES[last]
-    if not call.literals:
-        return None
+def _call_step_text(call: CallRef, last: str) -> str | None:
+    """Step text of a call (`last`, its name's last part) that declares a step: a component class, or an operator
+    or node with a literal name."""
+    role = COMPONENT_ROLES.get(last)
+    if role or not call.literals:
+        return role
     literals = dict(call.literals)
     if last.endswith("Operator") and "task_id" in literals:
         return literals["task_id"].strip("'\"").lower()

@@ -206,6 +206,21 @@ class Evaluator:
         return self._indexes[primitive]
 
 
+def compile_patterns(condition: Mapping[str, Any]) -> None:
+    """Compile the name and path patterns of a (validated) condition now; they are kept per process, so the
+    processes forked later inherit them compiled."""
+    parts = [*condition.get("all", ()), *condition.get("any", ())]
+    if "not" in condition:
+        parts.append(condition["not"])
+    for part in parts:
+        compile_patterns(part)
+    if "file" in condition:
+        glob_matcher(tuple(_names(condition["file"])))
+    primitive = next((key for key in CODE_PRIMITIVES if key in condition), None)
+    if primitive is not None:
+        _name_matcher(primitive, tuple(_names(condition[primitive])))
+
+
 def evaluate(condition: Mapping[str, Any], facts: Facts, builtins: Mapping[str, Builtin]) -> Verdict:
     """The verdict of one condition; to evaluate many over the same facts, use one `Evaluator`."""
     return Evaluator(facts, builtins)(condition)

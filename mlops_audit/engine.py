@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from mlops_audit.conditions import Builtin, Evaluator, Verdict
+from mlops_audit.conditions import Builtin, Evaluator, Verdict, compile_patterns
 from mlops_audit.facts import Facts
 from mlops_audit.model import Finding, Outcome, Rule
 
@@ -20,6 +20,14 @@ DEFAULT_MESSAGES = {
 def judge(rules: Iterable[Rule], facts: Facts, builtins: Mapping[str, Builtin]) -> list[Finding]:
     evaluate = Evaluator(facts, builtins)
     return [judge_rule(rule, evaluate) for rule in rules]
+
+
+def compile_rules(rules: Iterable[Rule]) -> None:
+    """Compile the patterns of every condition of the rules now, once (see `compile_patterns`)."""
+    for rule in rules:
+        for condition in (rule.applies, rule.check, rule.partial):
+            if condition is not None:
+                compile_patterns(condition)
 
 
 def judge_rule(rule: Rule, evaluate: Evaluator) -> Finding:

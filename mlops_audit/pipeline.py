@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from mlops_audit.analyzers.git_history import analyze_git
+from mlops_audit.analyzers.stack import load_signatures
 from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
-from mlops_audit.engine import judge
+from mlops_audit.engine import compile_rules, judge
 from mlops_audit.facts import Facts, analyse_sources, collect_facts, keep_read_ahead, read_ahead, share_file_facts
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
@@ -75,6 +76,8 @@ def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache
     folders = found.roots if len(found.roots) > 1 else []  # a monorepo's projects, each assessed in a view
     # meanwhile, what needs no parse: the git history (of the whole and every project) and each file's secrets
     ahead = start(partial(read_ahead, folders=folders), inventory) if inventory.parallel_safe else lambda: None
+    compile_rules(known)  # and the patterns of the rules and of the stack signatures compiled once, here, for the
+    load_signatures()  # processes forked later to inherit
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
     keep_read_ahead(inventory, ahead())
     share_file_facts(inventory, cache)  # and each file's stack signals (and any secrets not read ahead) made once

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlops_audit import checks, conditions
 from mlops_audit.analyzers.ci import CICommand, CIFacts, CIJob, CIWorkflow
 from mlops_audit.analyzers.code import CallRef, ClassRef, CodeFacts, DecoratorRef, ImportRef
 from mlops_audit.analyzers.environment import EnvironmentFacts
@@ -15,8 +17,11 @@ from mlops_audit.analyzers.git_history import GitFacts
 from mlops_audit.analyzers.python_code import PythonFacts, PythonFile
 from mlops_audit.analyzers.stack import StackFacts
 from mlops_audit.conditions import EVIDENCE_LIMIT, Verdict, condition_errors, evaluate
-from mlops_audit.inventory import RepoFile, matches
+from mlops_audit.engine import compile_rules, judge
+from mlops_audit.facts import collect_facts
+from mlops_audit.inventory import RepoFile, build_inventory, matches
 from mlops_audit.model import DetectedTool, Evidence
+from mlops_audit.packs import load_rules
 from mlops_audit.testing import make_facts
 
 BUILTINS = {"always_unknown": lambda facts, params: Verdict(None, detail=str(params.get("why", "")))}
@@ -216,3 +221,16 @@ def test_a_call_condition_finds_every_call_of_its_names_passing_its_keywords(
 
 def matches_name(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
+
+
+def test_rules_compiled_ahead_leave_no_name_pattern_to_compile_when_judged() -> None:
+    """The audit compiles the rules' patterns before it forks the processes that judge: they must find them all."""
+    rules = load_rules((), checks.BUILTINS)
+    conditions._name_matcher.cache_clear()
+    compile_rules(rules)
+    compiled = conditions._name_matcher.cache_info()
+    for fixture in sorted(Path("fixtures").iterdir()):
+        if fixture.is_dir():
+            judge(rules, collect_facts(build_inventory(fixture)), checks.BUILTINS)
+    assert compiled.currsize > 0
+    assert conditions._name_matcher.cache_info().misses == compiled.misses
