@@ -74,28 +74,33 @@ class FactsCache:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
         key = self.key(codec.name, text)
         if key not in self._records:
-            self._keep(key, *_stored_or_made((self.folder, self.version, codec, key, text)))
+            self._keep(key, *_stored_or_made((self.folder, self.version, codec, key, text, None))[:3])
         return self._records[key]
 
-    def fill(self, work: Iterable[tuple[Codec[Any], str]], count: int, size: int) -> list[Any]:
+    def fill(
+        self, work: Iterable[tuple[Codec[Any], str]], count: int, size: int, derive: Callable[[Any], Any] | None = None
+    ) -> list[Any]:
         """The record of every (codec, text), in order. Those not made yet in this audit are looked up in the
         folder, or else made and stored there, all together: in parallel processes when there is enough to do.
         `count` and `size` are how many texts there are at most, and how large all together: known before they are
-        read, they decide whether processes are worth starting."""
+        read, they decide whether processes are worth starting. `derive`, a module-level function of a record's
+        `code`, is made where each of those records is (see `derived`)."""
         keys: list[str] = []
         missing: dict[str, Codec[Any]] = {}
 
-        def unknown() -> Iterator[tuple[Path | None, str, Codec[Any], str, str]]:
+        def unknown() -> Iterator[tuple[Path | None, str, Codec[Any], str, str, Callable[[Any], Any] | None]]:
             for codec, text in work:
                 key = self.key(codec.name, text)
                 keys.append(key)
                 if key not in missing and key not in self._records:
                     missing[key] = codec
-                    yield self.folder, self.version, codec, key, text
+                    yield self.folder, self.version, codec, key, text, derive
 
         made = map_parallel(_stored_or_made, unknown(), count, size)  # `missing` is complete once this returns
-        for key, outcome in zip(missing, made):
-            self._keep(key, *outcome)
+        for key, (found, stored, wrote, derived) in zip(missing, made):
+            self._keep(key, found, stored, wrote)
+            if derive is not None:
+                self.remember(derive, found.code, derived)
         if size >= MIN_PARALLEL_WORK:
             del made
             release_memory()
@@ -194,10 +199,15 @@ def source_record(cache: FactsCache, inventory: Inventory, path: str, codec: Cod
     return known[name]
 
 
-def fill_sources(cache: FactsCache, inventory: Inventory, sources: Iterable[tuple[RepoFile, Codec[Any]]]) -> None:
+def fill_sources(
+    cache: FactsCache,
+    inventory: Inventory,
+    sources: Iterable[tuple[RepoFile, Codec[Any]]],
+    derive: Callable[[Any], Any] | None = None,
+) -> None:
     """Make the records of the inventory's files (each with the codec that analyses it) that neither it nor a view
-    made from it has looked up yet, those the cache lacks together (see `FactsCache.fill`); texts are read as
-    needed, then let go."""
+    made from it has looked up yet, those the cache lacks together, with what `derive` makes of their code (see
+    `FactsCache.fill`); texts are read as needed, then let go."""
     known = inventory.shared(SOURCES)
     unread = []
     for file, codec in sources:
@@ -213,7 +223,7 @@ def fill_sources(cache: FactsCache, inventory: Inventory, sources: Iterable[tupl
                 names.append(name)
                 yield codec, text
 
-    records = cache.fill(texts(), len(unread), sum(file.size for file, _, _ in unread))
+    records = cache.fill(texts(), len(unread), sum(file.size for file, _, _ in unread), derive)
     known.update(zip(names, records))
 
 
@@ -233,17 +243,21 @@ def _read_regular(path: Path) -> bytes:
     return data
 
 
-def _stored_or_made(job: tuple[Path | None, str, Codec[T], str, str]) -> tuple[T, bool, bool]:
+def _stored_or_made(
+    job: tuple[Path | None, str, Codec[T], str, str, Callable[[Any], Any] | None]
+) -> tuple[T, bool, bool, Any]:
     """In a worker process or this one: the record of a text stored under its key in the cache folder, else made
-    and stored there; with whether it was stored before and whether it is now."""
-    folder, version, codec, key, text = job
+    and stored there; with whether it was stored before, whether it is now, and what `derive` makes of its code
+    (None without one)."""
+    folder, version, codec, key, text, derive = job
     if folder is None:  # in memory only: nothing to look up, and nothing to encode for storing
-        return codec.analyse(text), False, False
-    found = _stored(folder, version, key, codec.decode)
-    if found is not None:
-        return found, True, False
-    found = codec.analyse(text)
-    return found, False, _store(folder, version, key, codec.encode(found))
+        found, stored, wrote = codec.analyse(text), False, False
+    elif (found := _stored(folder, version, key, codec.decode)) is not None:
+        stored, wrote = True, False
+    else:
+        found = codec.analyse(text)
+        stored, wrote = False, _store(folder, version, key, codec.encode(found))
+    return found, stored, wrote, derive(found.code) if derive is not None else None
 
 
 def _stored(folder: Path | None, version: str, key: str, decode: Callable[[Any], T]) -> T | None:

@@ -21,13 +21,11 @@ from mlops_audit.analyzers.secrets import (
     analyze_secrets,
     file_secrets,
     remember_secrets,
-    unscanned,
 )
-from mlops_audit.analyzers.stack import CodeSignals, StackFacts, code_signals, detect_stack
+from mlops_audit.analyzers.stack import StackFacts, code_signals, detect_stack
 from mlops_audit.cache import FactsCache, fill_sources
 from mlops_audit.inventory import Inventory, RepoFile
 from mlops_audit.model import Note
-from mlops_audit.parallel import MIN_PARALLEL_WORK, fork_map, workers
 from mlops_audit.suppressions import mentions, remember_mentions
 
 T = TypeVar("T")
@@ -111,8 +109,10 @@ def collect_facts(inventory: Inventory, cache: FactsCache | None = None) -> Fact
 
 
 def analyse_sources(inventory: Inventory, cache: FactsCache) -> None:
-    """Put the facts of every Python file and notebook in the cache, parsing together those it lacks."""
-    fill_sources(cache, inventory, itertools.chain(python_sources(inventory), notebook_sources(inventory)))
+    """Put the facts of every Python file and notebook in the cache, parsing together those it lacks, each with
+    its stack signals made where it is parsed."""
+    sources = itertools.chain(python_sources(inventory), notebook_sources(inventory))
+    fill_sources(cache, inventory, sources, code_signals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,37 +140,6 @@ def keep_read_ahead(inventory: Inventory, reads: ReadAhead | None) -> None:
         remember_secrets(inventory, reads.secrets)
         remember_mentions(inventory, reads.mentions)
         _keep_notes(inventory, reads.notes)
-
-
-def share_file_facts(inventory: Inventory, cache: FactsCache) -> None:
-    """Make, ahead of `collect_facts` and in parallel processes when the repository is large, what it reads of
-    each file alone: the stack signals of its code, and its secrets unless they were read ahead. The inventory's
-    views (a monorepo's projects) then look them up instead of making them again."""
-    if not inventory.parallel_safe or sum(file.size for file in inventory.files) < MIN_PARALLEL_WORK:
-        return  # made as needed, and kept all the same
-    codes = [
-        *(file.code for file in analyze_python(inventory, cache).files),
-        *(notebook.code for notebook in analyze_notebooks(inventory, cache).notebooks),
-    ]
-    files = unscanned(inventory)
-    parts = workers() * 4
-    shares = [(part, parts) for part in range(parts)]
-    for part, (secrets, signals, notes) in enumerate(fork_map(_file_facts, (inventory, files, codes), shares)):
-        remember_secrets(inventory, secrets)
-        _keep_notes(inventory, notes)
-        for code, found in zip(codes[part::parts], signals):
-            cache.remember(code_signals, code, found)
-
-
-def _file_facts(
-    context: tuple[Inventory, list[RepoFile], list[CodeFacts]], share: tuple[int, int]
-) -> tuple[FileSecrets, list[CodeSignals], list[Note]]:
-    """The secrets of every `parts`-th file from `part`, the code signals of every `parts`-th source, and the notes
-    on the files read."""
-    inventory, files, codes = context
-    part, parts = share
-    secrets = file_secrets(inventory, files[part::parts])
-    return secrets, [code_signals(code) for code in codes[part::parts]], inventory.notes
 
 
 def _keep_notes(inventory: Inventory, notes: Iterable[Note]) -> None:

@@ -1,6 +1,6 @@
 """Work spread over processes, on every core the process may use: the per-file analysis of a large repository
-(`map_parallel`), the per-file facts and the assessments of a monorepo's projects (`fork_map`), and one piece of
-work done meanwhile, such as reading the git history (`start`).
+(`map_parallel`), the assessments of a monorepo's projects (`fork_map`), and one piece of work done meanwhile,
+such as reading the git history (`start`).
 
 A pool costs tens of milliseconds to start and its results must be copied back, so small batches run in this
 process. A pool that cannot start or loses a worker (a memory limit, say) falls back to this process too.

@@ -14,7 +14,7 @@ from mlops_audit.audit import AuditOptions
 from mlops_audit.cache import FactsCache
 from mlops_audit.checks import BUILTINS, pipeline_trains
 from mlops_audit.engine import compile_rules, judge
-from mlops_audit.facts import Facts, analyse_sources, collect_facts, keep_read_ahead, read_ahead, share_file_facts
+from mlops_audit.facts import Facts, analyse_sources, collect_facts, keep_read_ahead, read_ahead
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import Assessment, Evidence, Finding, Note, ProjectResult, Rule
 from mlops_audit.packs import load_rules, select_rules
@@ -80,7 +80,6 @@ def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache
     load_signatures()  # processes forked later to inherit
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
     keep_read_ahead(inventory, ahead())
-    share_file_facts(inventory, cache)  # and each file's stack signals (and any secrets not read ahead) made once
     if not folders:
         return audit_inventory(inventory, options, root, cache, known)
     monorepo = _Monorepo(inventory, options, root, cache, known, shared_paths(paths, found.roots))

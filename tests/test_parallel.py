@@ -11,6 +11,9 @@ import pytest
 import mlops_audit.facts as facts
 import mlops_audit.parallel as parallel
 import mlops_audit.pipeline as pipeline
+from mlops_audit.analyzers import stack
+from mlops_audit.analyzers.notebooks import analyze_notebooks
+from mlops_audit.analyzers.python_code import analyze_python
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.cache import FactsCache
 from mlops_audit.facts import collect_facts
@@ -143,33 +146,16 @@ def test_a_monorepo_is_assessed_in_forked_workers_with_the_same_report(
     assert json_report.render(run_audit(monorepo)) == forked
 
 
-def test_secrets_and_stack_signals_made_ahead_in_workers_give_the_same_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    files = {f"{project}/src/train_{n}.py": train_module(n) for project in ("churn", "fraud") for n in range(3)}
-    files["churn/src/settings.py"] = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'  # a secret here, a fake in fixtures
-    files["fraud/fixtures/settings.py"] = 'password = "fake-Xy7Qp2Lm9Rt4Kd8"\n'
-    root = make_repo(tmp_path / "repo", files)
-    assessment = run_audit(root)
-    alone = json_report.render(assessment)  # too small for the workers: secrets read ahead, signals made as needed
-    ahead: list[object] = []
-    scanned: set[str] = set()  # the files whose secrets the workers made
-    original = facts.fork_map
-
-    def counted(function, context, items):  # type: ignore[no-untyped-def]
-        ahead.append(function)
-        results = original(function, context, items)
-        scanned.update(path for secrets, _, _ in results for path, _ in secrets)
-        return results
-
-    monkeypatch.setattr(facts, "MIN_PARALLEL_WORK", 0)
-    monkeypatch.setattr(facts, "fork_map", counted)
-    monkeypatch.setattr(pipeline, "start", lambda function, context: lambda: None)  # nothing read ahead: all here
-    assert json_report.render(run_audit(root)) == alone
-    assert ahead == [facts._file_facts]
-    assert scanned == set(files)
-    secrets = next(finding for finding in assessment.findings if finding.rule.id == "ANY-SEC-01")
-    assert [evidence.path for evidence in secrets.evidence] == ["churn/src/settings.py"]
+def test_stack_signals_are_made_where_each_source_is_parsed(monorepo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    batches = always_parallel(monkeypatch)
+    inventory, cache = build_inventory(monorepo), FactsCache()
+    facts.analyse_sources(inventory, cache)
+    assert batches == [14]
+    sources = [*analyze_python(inventory, cache).files, *analyze_notebooks(inventory, cache).notebooks]
+    kept = cache._derived[stack.code_signals]  # what came back from the workers with each record
+    assert {id(source.code) for source in sources} <= set(kept)
+    signals = cache.derived(stack.code_signals)
+    assert [signals(source.code) for source in sources] == [stack.code_signals(source.code) for source in sources]
 
 
 def doubled_elsewhere(context: int) -> tuple[int, int]:

@@ -161,12 +161,6 @@ def remember_secrets(inventory: Inventory, found: dict[tuple[str, bool], tuple[S
     inventory.shared(SHARED).update(found)
 
 
-def unscanned(inventory: Inventory) -> list[RepoFile]:
-    """The inventory's files whose secrets neither it nor a view made from it has kept yet."""
-    known = inventory.shared(SHARED)
-    return [file for file in inventory.files if _key(inventory, file) not in known]
-
-
 def _key(inventory: Inventory, file: RepoFile) -> tuple[str, bool]:
     return inventory.origin(file.path), _dummy_location(file)
 
