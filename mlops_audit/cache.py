@@ -3,11 +3,11 @@ an audit of a repository that barely changed parses only what changed.
 
 Records are keyed by the SHA-256 of the file's content, the codec (a module in a package or not, a notebook), the
 tool version and `ANALYZER_VERSION`. In memory they are kept for the audit's lifetime. On disk, with a folder,
-they are JSON (never pickle: a planted entry must not be able to run code), one file per entry under a
-two-hex-character folder, looked up and written by the processes that parse (see `fill`). Writes are atomic, so
-concurrent audits and processes are safe; an entry that cannot be read or decoded is a miss, never an error. After
-a run that wrote entries, the oldest (by modification time) are deleted while the cache holds more than its
-bounds. An inventory and the views made from it look each source's record up once, by path (`source_record`).
+they are JSON (never pickle: a planted entry must not be able to run code) in one database (`entry_store.py`),
+looked up and encoded by the processes that parse, and written together, in one transaction, by this one (see
+`fill`). Concurrent audits and processes are safe; an entry that cannot be read or decoded is a miss, never an
+error. After a run that wrote entries, the oldest are deleted while the cache holds more than its bounds. An
+inventory and the views made from it look each source's record up once, by path (`source_record`).
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from mlops_audit import __version__
+from mlops_audit import __version__, entry_store
 from mlops_audit.analyzers.code import ANALYZER_VERSION
 from mlops_audit.parallel import MIN_PARALLEL_WORK, map_parallel, release_memory
 
@@ -31,8 +29,6 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 50_000
-MAX_ENTRY_BYTES = 64 * 1024 * 1024
-SUFFIX = ".json"
 SOURCES = "source records"  # an inventory's shared table: (path in the repository, codec name) -> record
 
 T = TypeVar("T")
@@ -74,14 +70,16 @@ class FactsCache:
         """The record of `text`: analysed at most once per audit, and not at all when an earlier run stored it."""
         key = self.key(codec.name, text)
         if key not in self._records:
-            self._keep(key, *_stored_or_made((self.folder, self.version, codec, key, text, None))[:3])
+            found, stored, encoded, _ = _stored_or_made((self.folder, self.version, codec, key, text, None))
+            self._keep(key, found, stored)
+            self._write([(key, encoded)] if encoded is not None else [])
         return self._records[key]
 
     def fill(
         self, work: Iterable[tuple[Codec[Any], str]], count: int, size: int, derive: Callable[[Any], Any] | None = None
     ) -> list[Any]:
         """The record of every (codec, text), in order. Those not made yet in this audit are looked up in the
-        folder, or else made and stored there, all together: in parallel processes when there is enough to do.
+        folder, or else made (and stored there), all together: in parallel processes when there is enough to do.
         `count` and `size` are how many texts there are at most, and how large all together: known before they are
         read, they decide whether processes are worth starting. `derive`, a module-level function of a record's
         `code`, is made where each of those records is (see `derived`)."""
@@ -97,10 +95,14 @@ class FactsCache:
                     yield self.folder, self.version, codec, key, text, derive
 
         made = map_parallel(_stored_or_made, unknown(), count, size)  # `missing` is complete once this returns
-        for key, (found, stored, wrote, derived) in zip(missing, made):
-            self._keep(key, found, stored, wrote)
+        fresh = []
+        for key, (found, stored, encoded, derived) in zip(missing, made):
+            self._keep(key, found, stored)
+            if encoded is not None:
+                fresh.append((key, encoded))
             if derive is not None:
                 self.remember(derive, found.code, derived)
+        self._write(fresh)
         if size >= MIN_PARALLEL_WORK:
             del made
             release_memory()
@@ -122,13 +124,16 @@ class FactsCache:
         """Keep `value` as `compute(record)`, made elsewhere (in a worker process)."""
         self._derived.setdefault(compute, {})[id(record)] = (record, value)
 
-    def _keep(self, key: str, found: Any, stored: bool, wrote: bool) -> None:
-        """Keep a record for the audit, counting whether the folder had it and whether it has it now."""
+    def _keep(self, key: str, found: Any, stored: bool) -> None:
+        """Keep a record for the audit, counting whether the folder had it."""
         self._records[key] = found
         if self.folder is not None:
             self.hits += stored
             self.misses += not stored
-            self.writes += wrote
+
+    def _write(self, entries: list[tuple[str, str]]) -> None:
+        if self.folder is not None and entries:
+            self.writes += entry_store.write(self.folder, self.version, entries)
 
     def key(self, kind: str, text: str) -> str:
         """The entry key of a file's content analysed as `kind` ("python", "python-package", "notebook")."""
@@ -144,46 +149,18 @@ class FactsCache:
         return value
 
     def put(self, key: str, value: Any) -> None:
-        """Store a JSON-ready value atomically; a value that cannot be written is simply not cached."""
-        self.writes += _store(self.folder, self.version, key, value)
+        """Store a JSON-ready value; a value that cannot be written is simply not cached."""
+        try:
+            self._write([(key, json.dumps(value, separators=(",", ":")))])
+        except (TypeError, ValueError):
+            pass
 
     def prune(self) -> int:
         """Delete the oldest entries while the cache is over its bounds; the number deleted. Only a run that wrote
-        entries can have grown the cache, so the others skip the scan."""
+        entries can have grown the cache, so the others skip the count."""
         if not self.writes or self.folder is None:
             return 0
-        entries = sorted(self._entries())
-        total = sum(size for _, size, _ in entries)
-        count = len(entries)
-        deleted = 0
-        for _, size, path in entries:
-            if total <= self.max_bytes and count <= self.max_entries:
-                break
-            if _remove(path):
-                deleted += 1
-            total -= size
-            count -= 1
-        return deleted
-
-    def _entries(self) -> list[tuple[float, int, Path]]:
-        """(modification time, size, path) of every entry."""
-        found = []
-        try:
-            folders = [item for item in os.scandir(self.folder) if len(item.name) == 2 and item.is_dir()]
-        except OSError:
-            return []
-        for folder in folders:
-            try:
-                items = [item for item in os.scandir(folder.path) if item.name.endswith(SUFFIX)]
-            except OSError:
-                continue
-            for item in items:
-                try:
-                    status = item.stat(follow_symlinks=False)
-                except OSError:  # deleted meanwhile by another run
-                    continue
-                found.append((status.st_mtime, status.st_size, Path(item.path)))
-        return found
+        return entry_store.prune(self.folder, self.max_bytes, self.max_entries)
 
 
 def source_record(cache: FactsCache, inventory: Inventory, path: str, codec: Codec[T]) -> T | None:
@@ -227,80 +204,34 @@ def fill_sources(
     known.update(zip(names, records))
 
 
-def _read_regular(path: Path) -> bytes:
-    """The bytes of a regular file, at most MAX_ENTRY_BYTES; OSError for anything else (a FIFO, a device, a
-    symlink), never a wait or an endless read."""
-    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(MAX_ENTRY_BYTES + 1)
-    finally:
-        os.close(handle)
-    if len(data) > MAX_ENTRY_BYTES:
-        raise OSError(f"{path} is over {MAX_ENTRY_BYTES} bytes")
-    return data
-
-
 def _stored_or_made(
     job: tuple[Path | None, str, Codec[T], str, str, Callable[[Any], Any] | None]
-) -> tuple[T, bool, bool, Any]:
+) -> tuple[T, bool, str | None, Any]:
     """In a worker process or this one: the record of a text stored under its key in the cache folder, else made
-    and stored there; with whether it was stored before, whether it is now, and what `derive` makes of its code
-    (None without one)."""
+    (with its JSON encoding, for the folder); with whether it was stored, and what `derive` makes of its code (None
+    without one)."""
     folder, version, codec, key, text, derive = job
-    if folder is None:  # in memory only: nothing to look up, and nothing to encode for storing
-        found, stored, wrote = codec.analyse(text), False, False
-    elif (found := _stored(folder, version, key, codec.decode)) is not None:
-        stored, wrote = True, False
-    else:
+    found = _stored(folder, version, key, codec.decode)
+    stored, encoded = found is not None, None
+    if found is None:
         found = codec.analyse(text)
-        stored, wrote = False, _store(folder, version, key, codec.encode(found))
-    return found, stored, wrote, derive(found.code) if derive is not None else None
+        if folder is not None:  # in memory only: nothing to encode for storing
+            encoded = _encoded(codec.encode(found))
+    return found, stored, encoded, derive(found.code) if derive is not None else None
 
 
 def _stored(folder: Path | None, version: str, key: str, decode: Callable[[Any], T]) -> T | None:
-    """The decoded value stored under `key` in `folder`, or None when absent, unreadable, stale or malformed."""
+    """The decoded value stored under `key` in `folder`, or None when absent, stale or malformed."""
+    if folder is None:
+        return None
     try:
-        entry = json.loads(_read_regular(_entry_path(folder, key)))
-        if entry["key"] != key or entry["version"] != version:
-            raise ValueError("stale entry")
-        return decode(entry["value"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return decode(entry_store.read(folder, version, key))
+    except (LookupError, ValueError, TypeError, AttributeError, RecursionError):
         return None
 
 
-def _store(folder: Path | None, version: str, key: str, value: Any) -> bool:
-    """Store a JSON-ready value under `key` atomically; whether it was (a value that cannot be is not cached)."""
+def _encoded(value: Any) -> str | None:
     try:
-        path = _entry_path(folder, key)
-        data = json.dumps({"key": key, "version": version, "value": value}, separators=(",", ":"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.parent.is_symlink():  # planted to lead writes elsewhere
-            return False
-        handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    except (OSError, TypeError, ValueError):
-        return False
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-        return True
-    except OSError:
-        _remove(Path(temporary))
-        return False
-
-
-def _entry_path(folder: Path | None, key: str) -> Path:
-    if folder is None:
-        raise OSError("no cache folder")
-    return folder / key[:2] / f"{key}{SUFFIX}"
-
-
-def _remove(path: Path) -> bool:
-    try:
-        path.unlink()
-        return True
-    except OSError:
-        return False
+        return json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None

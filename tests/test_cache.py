@@ -3,8 +3,9 @@ changed, corrupt, stale or concurrently written never changes a result."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import sqlite3
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 import mlops_audit.audit as audit_module
 import mlops_audit.cache as cache_module
+import mlops_audit.entry_store as entry_store
 from mlops_audit.analyzers.notebooks import notebook_from_dict, notebook_to_dict, read_notebook
 from mlops_audit.analyzers.python_code import analyze_python_source, python_file_from_dict, python_file_to_dict
 from mlops_audit.assessment_cache import assessment_from_data, assessment_to_data
@@ -105,8 +107,16 @@ def report(root: Path, cache_dir: Path | None) -> str:
     return json_report.render(run_audit(root, AuditOptions(cache_dir=cache_dir)))
 
 
-def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("??/*.json"))
+def entries(folder: Path) -> list[str]:
+    """The keys stored in the cache folder's database, oldest first."""
+    with contextlib.closing(sqlite3.connect(folder / entry_store.DATABASE)) as database:
+        return [key for key, in database.execute("SELECT key FROM entries ORDER BY rowid")]
+
+
+def overwrite(folder: Path, value: str | bytes) -> None:
+    """Replace every stored value, as a corrupted disk or another program might."""
+    with contextlib.closing(sqlite3.connect(folder / entry_store.DATABASE)) as database, database:
+        database.execute("UPDATE entries SET value = ?", (value,))
 
 
 def test_a_warm_audit_of_an_unchanged_repository_reports_the_stored_assessment_without_analysing(
@@ -204,12 +214,12 @@ def test_the_same_content_in_and_out_of_a_package_is_two_entries(tmp_path: Path)
         "cells.py": True, "pkg/cells.py": False}
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{\"key\": ", b"\xff\xfe\x00", b"[1, 2]", b"{\"key\": 1}", b"null"])
-def test_a_corrupt_entry_is_a_miss(repo: Path, tmp_path: Path, garbage: bytes) -> None:
+@pytest.mark.parametrize("garbage", ["", "{\"key\": ", b"\xff\xfe\x00", "[1, 2]", "{\"key\": 1}", "null",
+                                     "[" * 100_000 + "]" * 100_000])
+def test_a_corrupt_entry_is_a_miss(repo: Path, tmp_path: Path, garbage: str | bytes) -> None:
     cache_dir = tmp_path / "cache"
     fresh = collect_facts(build_inventory(repo), FactsCache(cache_dir))
-    for entry in entries(cache_dir):
-        entry.write_bytes(garbage)
+    overwrite(cache_dir, garbage)
     cache = FactsCache(cache_dir)
     facts = collect_facts(build_inventory(repo), cache)
     assert (cache.hits, cache.misses) == (0, ANALYSED)
@@ -219,10 +229,7 @@ def test_a_corrupt_entry_is_a_miss(repo: Path, tmp_path: Path, garbage: bytes) -
 def test_an_entry_of_the_right_key_but_wrong_shape_is_a_miss(repo: Path, tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     collect_facts(build_inventory(repo), FactsCache(cache_dir))
-    for entry in entries(cache_dir):
-        stored = json.loads(entry.read_text(encoding="utf-8"))
-        stored["value"] = {"code": {"imports": [{"unexpected": 1}]}, "cells": "many"}
-        entry.write_text(json.dumps(stored), encoding="utf-8")
+    overwrite(cache_dir, json.dumps({"code": {"imports": [{"unexpected": 1}]}, "cells": "many"}))
     cache = FactsCache(cache_dir)
     collect_facts(build_inventory(repo), cache)
     assert (cache.hits, cache.misses) == (0, ANALYSED)
@@ -260,26 +267,53 @@ def test_concurrent_writers_of_one_key_never_leave_a_corrupt_entry(tmp_path: Pat
     assert all(value is None or value in values for value in seen)
     assert seen[-1] in values
     assert FactsCache(tmp_path / "cache").get(key, lambda data: data) in values
-    assert [path.name for path in (tmp_path / "cache").rglob("*") if path.is_file()] == [f"{key}.json"]
+    assert entries(tmp_path / "cache") == [key]
 
 
 def test_the_size_bounds_delete_the_oldest_entries(tmp_path: Path) -> None:
     cache = FactsCache(tmp_path / "cache", max_bytes=10_000_000, max_entries=4)
     keys = [cache.key("python", f"x = {number}\n") for number in range(10)]
-    for age, key in enumerate(keys):
+    for key in keys:
         cache.put(key, {"number": key})
-        path = tmp_path / "cache" / key[:2] / f"{key}.json"
-        os.utime(path, (1_000_000 - age * 100, 1_000_000 - age * 100))  # keys[0] is the newest
+    cache.put(keys[0], {"number": keys[0]})  # written again: now the newest
     assert cache.prune() == 6
-    kept = {path.stem for path in entries(tmp_path / "cache")}
-    assert kept == set(keys[:4])
+    assert entries(tmp_path / "cache") == [*keys[7:], keys[0]]
 
-    by_size = FactsCache(tmp_path / "cache", max_bytes=2 * (tmp_path / "cache" / keys[0][:2] /
-                                                             f"{keys[0]}.json").stat().st_size)
-    by_size.put(keys[0], {"number": keys[0]})  # a run that wrote, so its end checks the bounds
-    by_size.prune()
-    assert len(entries(tmp_path / "cache")) == 2
-    assert keys[0] in {path.stem for path in entries(tmp_path / "cache")}
+    size = len(json.dumps({"number": keys[0]}, separators=(",", ":")))
+    by_size = FactsCache(tmp_path / "cache", max_bytes=2 * size)
+    by_size.put(keys[1], {"number": keys[1]})  # a run that wrote, so its end checks the bounds
+    assert by_size.prune() == 3
+    assert entries(tmp_path / "cache") == [keys[0], keys[1]]
+
+
+def test_the_database_shrinks_when_entries_are_deleted(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path / "cache", max_entries=1)
+    for number in range(200):
+        cache.put(cache.key("python", str(number)), {"padding": "x" * 10_000})
+    database = tmp_path / "cache" / entry_store.DATABASE
+    with contextlib.closing(sqlite3.connect(database)) as connection:  # the log folded in, to compare file sizes
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    full = database.stat().st_size
+    assert cache.prune() == 199
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert database.stat().st_size < full / 10
+
+
+def test_entries_kept_one_file_each_by_earlier_versions_are_deleted(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    (folder / "ab").mkdir(parents=True)
+    (folder / "ab" / ("ab" + "0" * 62 + ".json")).write_text("{}", encoding="utf-8")
+    (folder / "ab" / ".tmp-x1y2").write_text("{", encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep.json").write_text("{}", encoding="utf-8")
+    (folder / "cd").symlink_to(tmp_path / "elsewhere", target_is_directory=True)  # never followed
+    (folder / "notes.txt").write_text("the user's", encoding="utf-8")
+    cache = FactsCache(folder)
+    cache.put(cache.key("python", ""), {})
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(entry_store.DATABASE)) == [
+        "cd", "notes.txt"]
+    assert (tmp_path / "elsewhere" / "keep.json").exists()
 
 
 def test_a_run_that_wrote_nothing_does_not_scan(tmp_path: Path) -> None:

@@ -167,5 +167,5 @@ def test_facts_cache_lives_in_the_user_cache_folder(repo: Path, _private_cache_h
     assert main(["audit", str(repo), "--no-cache"]) == 0
     assert not (_private_cache_home / "mlops-audit").exists()
     assert main(["audit", str(repo)]) == 0
-    assert any((_private_cache_home / "mlops-audit").rglob("*.json"))
-    assert not any(p.name.endswith(".json") for p in repo.rglob("*") if ".git" not in p.parts)
+    assert (_private_cache_home / "mlops-audit" / "facts.sqlite3").is_file()
+    assert not any(p.name.startswith("facts.sqlite3") for p in repo.rglob("*"))

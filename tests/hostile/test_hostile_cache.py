@@ -1,15 +1,19 @@
 """The per-file facts cache under hostile conditions: entries are JSON, so a planted entry is a miss and never code;
-a cache folder that is a file, unwritable, a symlink into the audited repository or inside it is never written
-through, and the report is the one an audit without the cache gives."""
+a cache folder that is a file, unwritable, a symlink into the audited repository or inside it, and a database that
+is a symlink, a FIFO or not a database are never written through, and the report is the one an audit without the
+cache gives."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
 from conftest import audit, git_repo
+from mlops_audit.entry_store import DATABASE
 
 FILES = {
     "src/pkg/__init__.py": "",
@@ -28,20 +32,26 @@ def _report(root: Path, home: Path, *extra: str, timeout: float = 60) -> str:
     return audit(root, *extra, env={"XDG_CACHE_HOME": str(home)}, timeout=timeout).stdout
 
 
-def _entries(home: Path) -> list[Path]:
-    return sorted(p for p in (home / "mlops-audit").rglob("*") if p.is_file() and not p.name.startswith("."))
+def _database(home: Path) -> Path:
+    return home / "mlops-audit" / DATABASE
 
 
-def _planted(marker: Path) -> list[bytes]:
-    """Entries an attacker with write access to the cache might leave: a pickle that runs a command when loaded,
-    YAML with a Python tag, JSON of the wrong shape or version, nesting over the recursion limit, plain noise."""
+def _values(home: Path) -> list[tuple[str, str | bytes]]:
+    with contextlib.closing(sqlite3.connect(_database(home))) as database:
+        return database.execute("SELECT key, value FROM entries ORDER BY key").fetchall()
+
+
+def _planted(marker: Path) -> list[str | bytes]:
+    """Values an attacker with write access to the cache might leave: a pickle that runs a command when loaded,
+    YAML with a Python tag, JSON of the wrong shape, nesting over the recursion limit, plain noise."""
     return [
         f"cos\nsystem\n(S'touch {marker}'\ntR.".encode(),
-        f'!!python/object/apply:os.system ["touch {marker}"]\n'.encode(),
-        json.dumps({"key": "x", "version": "0", "value": f"__import__('os').system('touch {marker}')"}).encode(),
-        b"[" * 100_000 + b"]" * 100_000,
+        f'!!python/object/apply:os.system ["touch {marker}"]\n',
+        json.dumps(f"__import__('os').system('touch {marker}')"),
+        "[" * 100_000 + "]" * 100_000,
         b"\xff\xfe\x00garbage",
-        b"null",
+        "null",
+        json.dumps({"code": [1]}),
     ]
 
 
@@ -50,18 +60,16 @@ def test_planted_entries_are_misses_never_code(tmp_path: Path) -> None:
     expected = _report(root, tmp_path / "unused", "--no-cache")
     home = tmp_path / "home"
     assert _report(root, home) == expected  # filled
-    entries = _entries(home)
-    assert entries, "the audit stored its per-file facts"
+    stored = _values(home)
+    assert stored, "the audit stored its per-file facts"
     marker = tmp_path / "CACHE_MARKER"
     planted = _planted(marker)
-    stored = json.loads(entries[0].read_bytes())  # its right key and version, with a value of the wrong shape
-    entries[0].write_text(json.dumps({"key": stored["key"], "version": stored["version"], "value": {"code": [1]}}))
-    for number, entry in enumerate(entries[1:]):
-        entry.write_bytes(planted[number % len(planted)])
+    with contextlib.closing(sqlite3.connect(_database(home))) as database, database:
+        for number, (key, _) in enumerate(stored):
+            database.execute("UPDATE entries SET value = ? WHERE key = ?", (planted[number % len(planted)], key))
     assert _report(root, home) == expected
     assert not marker.exists()
-    for entry in entries:  # each bad entry was a miss, so the audit stored the facts again
-        assert entry.read_bytes() not in planted
+    assert _values(home) == stored  # each planted value was a miss, so the audit stored the facts again
 
 
 def test_a_cache_folder_that_cannot_or_must_not_be_written(tmp_path: Path) -> None:
@@ -82,32 +90,40 @@ def test_a_cache_folder_that_cannot_or_must_not_be_written(tmp_path: Path) -> No
     assert (file_home / "mlops-audit").read_bytes() == b"not a folder"
 
 
-def test_a_symlinked_subfolder_of_the_cache_is_never_written_through(tmp_path: Path) -> None:
-    """Every two-hex subfolder of the cache is a symlink into the audited repository: no entry goes there."""
+def test_a_database_that_is_a_symlink_is_never_written_through(tmp_path: Path) -> None:
+    """The database is a symlink into the audited repository: nothing is written there."""
     root = git_repo(tmp_path / "repo", FILES)
     home = tmp_path / "home"
     (home / "mlops-audit").mkdir(parents=True)
-    (root / "planted").mkdir()
-    for number in range(256):
-        (home / "mlops-audit" / f"{number:02x}").symlink_to(root / "planted", target_is_directory=True)
+    (root / "planted.sqlite3").write_bytes(b"")
+    _database(home).symlink_to(root / "planted.sqlite3")
     _report(root, home)  # `audit` asserts the tree unchanged
-    assert not list((root / "planted").iterdir())
+    assert (root / "planted.sqlite3").read_bytes() == b""
 
 
-def test_an_entry_that_is_no_regular_file_is_a_miss(tmp_path: Path) -> None:
-    """Every entry replaced by a FIFO (a reader would wait forever) or a symlink to /dev/zero (endless): misses,
+def test_a_database_that_is_no_regular_file_is_a_miss(tmp_path: Path) -> None:
+    """The database replaced by a FIFO (a reader would wait forever) or a symlink to /dev/zero (endless): misses,
     and the audit finishes in its usual second."""
+    root = git_repo(tmp_path / "repo", FILES)
+    for number in range(2):
+        home = tmp_path / f"home-{number}"
+        expected = _report(root, home)
+        _database(home).unlink()
+        if number:
+            _database(home).symlink_to("/dev/zero")
+        else:
+            os.mkfifo(_database(home))
+        try:
+            assert _report(root, home, timeout=3) == expected
+        except subprocess.TimeoutExpired as error:  # report the timeout as the assertion it is
+            raise AssertionError(f"the audit did not finish: {error}") from None
+
+
+def test_a_database_that_is_not_one_is_made_anew(tmp_path: Path) -> None:
     root = git_repo(tmp_path / "repo", FILES)
     home = tmp_path / "home"
     expected = _report(root, home)
-    entries = _entries(home)
-    for number, entry in enumerate(entries):
-        entry.unlink()
-        if number % 2:
-            entry.symlink_to("/dev/zero")
-        else:
-            os.mkfifo(entry)
-    try:
-        assert _report(root, home, timeout=3) == expected
-    except subprocess.TimeoutExpired as error:  # report the timeout as the assertion it is
-        raise AssertionError(f"the audit did not finish: {error}") from None
+    stored = _values(home)
+    _database(home).write_bytes(b"\x00" * 4096 + b"not SQLite at all")
+    assert _report(root, home) == expected
+    assert _values(home) == stored
