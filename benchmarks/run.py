@@ -8,6 +8,7 @@ given, each command runs as its own process, as a user runs it, and the best of 
 
 - floor: `benchmarks/floor.py`, one process that `ast.parse`s every tracked `.py` and `json.loads` every `.ipynb`;
 - cold: `mlops-audit audit --no-cache`;
+- first: the audit as a user first runs it, with the facts cache on and empty (so it also stores every entry);
 - warm: the same audit with a facts cache that an earlier audit of the unchanged repository filled;
 - lint: `mlops-audit lint` on 10 files (in a synthetic repository, 10 files just changed);
 - peak RSS: the largest resident set of any one process of the cold audit (its pool workers included).
@@ -45,6 +46,7 @@ class Row:
     files: int
     floor: float
     cold: float
+    first: float
     warm: float
     lint: float
     rss_mb: float
@@ -90,10 +92,11 @@ def measure(label: str, root: Path, repeat: int, synthetic: bool) -> Row:
         timed([python, str(HERE / "floor.py"), str(root)], root, env)  # the files into the page cache
         floor, _ = best([python, str(HERE / "floor.py"), str(root)], root, env, runs)
         cold, rss = best([*audit, "--no-cache"], root, env, runs)
+        first = min(timed(audit, root, {**env, "XDG_CACHE_HOME": tempfile.mkdtemp(dir=cache)})[0] for _ in range(runs))
         timed(audit, root, env)  # fills the cache
         warm, _ = best(audit, root, env, runs)
         lint, _ = best([python, "-m", "mlops_audit", "lint", *lint_targets(root, synthetic)], root, env, repeat)
-    return Row(label, files, floor, cold, warm, lint, rss)
+    return Row(label, files, floor, cold, first, warm, lint, rss)
 
 
 def slope(rows: list[Row]) -> float:
@@ -105,8 +108,9 @@ def slope(rows: list[Row]) -> float:
 
 
 def show(row: Row) -> None:
-    print(f"{row.label:<28} {row.files:>6} files  floor {row.floor:7.2f} s  "
-          f"cold {row.cold:7.2f} s {row.cold / row.floor:5.2f}x  warm {row.warm:6.2f} s {row.warm / row.floor:5.2f}x  "
+    ratios = "  ".join(f"{name} {seconds:6.2f} s {seconds / row.floor:5.2f}x"
+                       for name, seconds in (("cold", row.cold), ("first", row.first), ("warm", row.warm)))
+    print(f"{row.label:<28} {row.files:>6} files  floor {row.floor:7.2f} s  {ratios}  "
           f"lint({LINTED}) {row.lint:5.2f} s  peak RSS {row.rss_mb:5.0f} MB", flush=True)
 
 

@@ -40,5 +40,5 @@ def test_one_command_prints_every_ratio(tmp_path: Path) -> None:
     rows = [line for line in run.stdout.splitlines() if line.startswith("synthetic monorepo")]
     assert len(rows) == 2
     for row in rows:
-        assert all(word in row for word in ("floor", "cold", "warm", "lint(10)", "peak RSS"))
+        assert all(word in row for word in ("floor", "cold", "first", "warm", "lint(10)", "peak RSS"))
     assert "lint on 10 files:" in run.stdout and "ms per file" in run.stdout
