@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import audit, git_repo
@@ -127,3 +128,16 @@ def test_a_database_that_is_not_one_is_made_anew(tmp_path: Path) -> None:
     _database(home).write_bytes(b"\x00" * 4096 + b"not SQLite at all")
     assert _report(root, home) == expected
     assert _values(home) == stored
+
+
+def test_audits_filling_one_cache_at_once_give_the_same_report(tmp_path: Path) -> None:
+    """Four audits of two repositories fill one empty cache at the same time: every report is the one without the
+    cache, and so is the next one, read from it."""
+    roots = [git_repo(tmp_path / "a", FILES), git_repo(tmp_path / "b", {**FILES, "src/pkg/extra.py": "x = 1\n"})]
+    expected = [_report(root, tmp_path / "unused", "--no-cache") for root in roots]
+    home = tmp_path / "home"
+    with ThreadPoolExecutor(4) as pool:  # each thread waits on its own audit process
+        reports = list(pool.map(lambda root: _report(root, home), [*roots, *roots]))
+    assert reports == [*expected, *expected]
+    assert [_report(root, home) for root in roots] == expected
+    assert len(_values(home)) == 5 + 2  # each content once (a notebook, four sources), and each assessment
