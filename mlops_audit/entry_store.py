@@ -5,7 +5,7 @@ Each process and thread opens its own connection (a connection must not cross a 
 writer (write-ahead log). Values are JSON text, read back with `json.loads`: never unpickled, so a planted entry
 cannot run code. A database that cannot be opened, read or written (a file planted in its place, a folder without
 write access, a lock held too long) makes lookups misses and stores no-ops; one that is not a database at all is
-made anew. The cache is an optimisation, never a source of errors.
+made anew, and one of another schema emptied. The cache is an optimisation, never a source of errors.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from typing import Any
 DATABASE = "facts.sqlite3"
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a larger value is neither stored nor read back
 BUSY_SECONDS = 5.0  # how long a write waits for another run's to end before the cache gives up on it
+SCHEMA = 1  # the database's `user_version` this code reads and writes; a database of another is emptied first
+TABLE = "CREATE TABLE entries (key TEXT PRIMARY KEY, version TEXT NOT NULL, size INTEGER NOT NULL, value TEXT NOT NULL)"
 
 _connections: dict[tuple[int, int, Path], sqlite3.Connection | None] = {}
 
@@ -54,8 +56,8 @@ def write(folder: Path, version: str, entries: list[tuple[str, str]]) -> int:
         with connection:  # one transaction (the connection commits nothing by itself), rolled back on an error
             connection.execute("BEGIN IMMEDIATE")
             connection.executemany(
-                "INSERT OR REPLACE INTO entries (key, version, value) VALUES (?, ?, ?)",
-                [(key, version, text) for key, text in entries],
+                "INSERT OR REPLACE INTO entries (key, version, size, value) VALUES (?, ?, ?, ?)",
+                [(key, version, len(text), text) for key, text in entries],
             )
     except sqlite3.Error:
         return 0
@@ -64,18 +66,17 @@ def write(folder: Path, version: str, entries: list[tuple[str, str]]) -> int:
 
 def prune(folder: Path, max_bytes: int, max_entries: int) -> int:
     """Delete the oldest entries (first written, or rewritten) while the database holds more than `max_entries`
-    or more than `max_bytes` of values; the number deleted."""
+    or more than `max_bytes` of values (as their sizes say: the values themselves are not read); the number
+    deleted."""
     connection = _connection(folder)
     if connection is None:
         return 0
     try:
-        count, total = connection.execute(
-            "SELECT COUNT(*), COALESCE(SUM(length(CAST(value AS BLOB))), 0) FROM entries"
-        ).fetchone()
+        count, total = connection.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM entries").fetchone()
         if count <= max_entries and total <= max_bytes:
             return 0
         last, deleted = None, 0
-        sizes = connection.execute("SELECT rowid, length(CAST(value AS BLOB)) FROM entries ORDER BY rowid").fetchall()
+        sizes = connection.execute("SELECT rowid, size FROM entries ORDER BY rowid").fetchall()
         for rowid, size in sizes:
             if count <= max_entries and total <= max_bytes:
                 break
@@ -107,9 +108,9 @@ def _open(folder: Path) -> sqlite3.Connection | None:
             connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             try:
                 connection.execute("PRAGMA auto_vacuum = INCREMENTAL")  # effective only before the table exists
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("CREATE TABLE IF NOT EXISTS entries "
-                                   "(key TEXT PRIMARY KEY, version TEXT NOT NULL, value TEXT NOT NULL)")
+                connection.execute("PRAGMA journal_mode = WAL")  # where the file system allows it
+                if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+                    _make_table(connection)
             except sqlite3.OperationalError:  # locked, read-only, full
                 connection.close()
                 return None
@@ -123,6 +124,17 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         except (OSError, sqlite3.Error):
             return None
     return None
+
+
+def _make_table(connection: sqlite3.Connection) -> None:
+    """The entries table of this SCHEMA, made in place of any other (checked again under the write lock, as another
+    run may be making it too)."""
+    with connection:
+        connection.execute("BEGIN IMMEDIATE")
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            connection.execute("DROP TABLE IF EXISTS entries")
+            connection.execute(TABLE)
+            connection.execute(f"PRAGMA user_version = {SCHEMA}")
 
 
 def _remove_file_entries(folder: Path) -> None:

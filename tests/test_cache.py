@@ -300,6 +300,20 @@ def test_the_database_shrinks_when_entries_are_deleted(tmp_path: Path) -> None:
     assert database.stat().st_size < full / 10
 
 
+def test_a_database_of_another_schema_is_emptied_and_made_anew(repo: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    with contextlib.closing(sqlite3.connect(folder / entry_store.DATABASE)) as database, database:
+        database.execute("CREATE TABLE entries (key TEXT, blob BLOB)")
+        database.execute("INSERT INTO entries VALUES ('k', x'00')")
+    fresh = collect_facts(build_inventory(repo))
+    collect_facts(build_inventory(repo), FactsCache(folder))
+    assert len(entries(folder)) == ANALYSED
+    warm = FactsCache(folder)
+    facts = collect_facts(build_inventory(repo), warm)
+    assert warm.hits == ANALYSED and facts.python == fresh.python
+
+
 def test_entries_kept_one_file_each_by_earlier_versions_are_deleted(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     (folder / "ab").mkdir(parents=True)
