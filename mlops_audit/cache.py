@@ -150,10 +150,8 @@ class FactsCache:
 
     def put(self, key: str, value: Any) -> None:
         """Store a JSON-ready value; a value that cannot be written is simply not cached."""
-        try:
-            self._write([(key, json.dumps(value, separators=(",", ":")))])
-        except (TypeError, ValueError):
-            pass
+        encoded = _encoded(value)
+        self._write([(key, encoded)] if encoded is not None else [])
 
     def prune(self) -> int:
         """Delete the oldest entries while the cache is over its bounds; the number deleted. Only a run that wrote
@@ -215,7 +213,7 @@ def _stored_or_made(
     stored, encoded = found is not None, None
     if found is None:
         found = codec.analyse(text)
-        if folder is not None:  # in memory only: nothing to encode for storing
+        if folder is not None:  # encoded for the folder (in memory only, there is nothing to store)
             encoded = _encoded(codec.encode(found))
     return found, stored, encoded, derive(found.code) if derive is not None else None
 
