@@ -50,6 +50,8 @@ def _no_cycle_collection() -> Iterator[None]:
     try:
         yield
     finally:
+        gc.freeze()  # what the audit made, to the oldest generation without a collection: the first young one
+        gc.unfreeze()  # after the pause would otherwise walk every object the audit still holds
         if paused:
             gc.enable()
 

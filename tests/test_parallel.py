@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from pathlib import Path
@@ -14,8 +15,8 @@ import mlops_audit.pipeline as pipeline
 from mlops_audit.analyzers import stack
 from mlops_audit.analyzers.notebooks import analyze_notebooks
 from mlops_audit.analyzers.python_code import analyze_python
-from mlops_audit.audit import AuditOptions, run_audit
-from mlops_audit.cache import FactsCache
+from mlops_audit.audit import AuditOptions, audit_repository, run_audit
+from mlops_audit.cache import SOURCES, FactsCache
 from mlops_audit.facts import collect_facts
 from mlops_audit.inventory import build_inventory
 from mlops_audit.reporters import json_report
@@ -218,3 +219,13 @@ def test_notes_made_reading_files_in_other_processes_reach_the_report(
     assert ("churn/certs/server.pem", "binary") in {(note.path, note.kind) for note in assessment.notes}
     monkeypatch.setattr(parallel, "FORK", False)
     assert json_report.render(run_audit(monorepo)) == json_report.render(assessment)
+
+
+def test_what_an_audit_still_holds_is_left_in_the_oldest_generation(monorepo: Path) -> None:
+    """The cycle collector is paused during an audit; what the audit made and its caller still holds (the records
+    of every source) must not be left young, for the first collection after the pause to walk it all."""
+    inventory = build_inventory(monorepo)
+    audit_repository(inventory, AuditOptions(), str(monorepo))
+    records = list(inventory.shared(SOURCES).values())
+    oldest = {id(item) for item in gc.get_objects(generation=2)}
+    assert records and all(id(record) in oldest for record in records)
