@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import paths_and_globs
 
 from mlops_audit import checks, conditions
 from mlops_audit.analyzers.ci import CICommand, CIFacts, CIJob, CIWorkflow
@@ -165,12 +166,11 @@ def test_condition_errors_name_the_problem(condition: dict, message: str) -> Non
 SEGMENTS = st.sampled_from(["Dockerfile", "dvc.yaml", "ci", "src", ".github", "a.py", "*", "**", "*.yaml", "d?c.yaml"])
 
 
+PATHS, GLOBS = paths_and_globs(SEGMENTS, max_paths=12, max_globs=3)
+
+
 @settings(max_examples=150, deadline=None)
-@given(
-    paths=st.sets(st.lists(SEGMENTS.filter(lambda s: not any(c in s for c in "*?")), min_size=1, max_size=4)
-                  .map("/".join), max_size=12),
-    patterns=st.lists(st.lists(SEGMENTS, min_size=1, max_size=3).map("/".join), min_size=1, max_size=3),
-)
+@given(paths=PATHS, patterns=GLOBS)
 def test_a_file_condition_finds_every_path_its_globs_match(paths: set[str], patterns: list[str]) -> None:
     files = tuple(RepoFile(path, 1, "other", (), True) for path in sorted(paths))
     verdict = evaluate({"file": patterns}, make_facts(files=files), {})

@@ -9,6 +9,7 @@ import git
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import paths_and_globs
 
 from mlops_audit.errors import PathError
 from mlops_audit.inventory import MAX_TEXT_BYTES, Inventory, RepoFile, build_inventory, classify, matches, roles_of
@@ -137,12 +138,11 @@ GLOB_SEGMENTS = st.sampled_from(["requirements", "dev.txt", "src", "dvc.yaml", "
                                  "requirements*.txt", "*.yaml", "d?c.yaml", "*config"])
 
 
+GLOBBED_PATHS, GLOBS = paths_and_globs(GLOB_SEGMENTS, max_paths=15, max_globs=4)
+
+
 @settings(max_examples=200, deadline=None)
-@given(
-    paths=st.sets(st.lists(GLOB_SEGMENTS.filter(lambda s: not any(c in s for c in "*?")), min_size=1, max_size=4)
-                  .map("/".join), max_size=15),
-    patterns=st.lists(st.lists(GLOB_SEGMENTS, min_size=1, max_size=3).map("/".join), min_size=1, max_size=4),
-)
+@given(paths=GLOBBED_PATHS, patterns=GLOBS)
 def test_glob_finds_exactly_the_files_a_pattern_matches_in_path_order(paths: set[str], patterns: list[str]) -> None:
     files = [RepoFile(path, 1, classify(path), roles_of(path), True) for path in paths]
     inventory = Inventory(Path("repository"), files)
