@@ -6,6 +6,7 @@ smell return true when they find it; rules wrap them in `not:`. Rules name a che
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping
@@ -584,11 +585,17 @@ def ci_steps(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     for _, job in _jobs(facts, params):
         if command:
             evidence += [
-                Evidence(job.path, c.line or job.line, snippet=clip(c.text)) for c in job.commands if command.search(c.text)
+                Evidence(job.path, c.line or job.line, snippet=clip(c.text)) for c in job.commands
+                if _mentions(command, c.text)
             ]
         if uses:
             evidence += [_job_evidence(job, u) for u in job.uses if uses.search(u)]
     return _verdict(evidence, _summary(sorted({e.snippet or "" for e in evidence})))
+
+
+@functools.lru_cache(maxsize=1 << 14)  # the same commands are searched in every view of a monorepo
+def _mentions(pattern: re.Pattern[str], text: str) -> bool:
+    return pattern.search(text) is not None
 
 
 def ci_deploys(facts: Facts, params: Mapping[str, Any]) -> Verdict:

@@ -11,7 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlops_audit.analyzers import stack
+from mlops_audit.analyzers.ci import documents
 from mlops_audit.audit import AuditOptions, run_audit
+from mlops_audit.facts import collect_facts
 from mlops_audit.inventory import build_inventory
 from mlops_audit.model import Assessment, Evidence
 from mlops_audit.pipeline import audit_inventory
@@ -111,6 +114,33 @@ def test_a_view_re_roots_a_project_and_keeps_shared_files(tmp_path: Path) -> Non
     assert [(f.path, f.roles) for f in demo.files] == [("requirements.txt", ()), ("train.py", ())]
     assert inventory.get("examples/demo/train.py").roles == ("example",)
     assert inventory.origin("a/pyproject.toml") == "a/pyproject.toml"
+
+
+def test_views_parse_a_shared_yaml_file_and_search_its_contents_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_repo(tmp_path, {
+        ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    steps:\n      - run: pytest\n",
+        "pipeline.yaml": "# PIPELINE DEFINITION\nroot: {}\n",  # a compiled Kubeflow pipeline
+        "a/pyproject.toml": "[project]\nname = 'a'\n", "a/train.py": "model.fit(x)\n",
+        "b/pyproject.toml": "[project]\nname = 'b'\n", "b/train.py": "model.fit(x)\n",
+    })
+    parsed: list[str] = []
+    searched: list[tuple[object, str]] = []
+    load_yaml, content_match = documents.load_yaml, stack._content_match
+    monkeypatch.setattr(documents, "load_yaml", lambda text: parsed.append(text) or load_yaml(text))
+    monkeypatch.setattr(stack, "_content_match", lambda sig, text:
+                        searched.append((sig, text)) or content_match(sig, text))
+    inventory = build_inventory(tmp_path)
+    shared = (".github/workflows/ci.yml", "pipeline.yaml")
+    views = [inventory, inventory.subset("a", shared), inventory.subset("b", shared)]
+    facts = [collect_facts(view) for view in views]
+    assert parsed == ["on: push\njobs:\n  test:\n    steps:\n      - run: pytest\n"]
+    assert searched and len(searched) == len(set(searched))  # each signature over each file once
+    for each in facts:  # every view still has them, at its own paths
+        assert [w.path for w in each.ci.workflows] == [".github/workflows/ci.yml"]
+        kfp = next(tool for tool in each.stack.tools if tool.name == "kfp")
+        assert [(e.path, e.line) for e in kfp.evidence] == [("pipeline.yaml", 1)]
 
 
 @pytest.fixture(scope="module")

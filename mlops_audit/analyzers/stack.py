@@ -68,6 +68,7 @@ MAX_MATCHED_NAMES = 500_000
 MAX_CONTENT_BYTES = 1024 * 1024
 CONTENT_KINDS = frozenset({"yaml", "json", "toml", "ci", "dvc", "manifest", "other"})
 SCRIPT_SUFFIXES = (".sh", ".bash")
+CONTENT_MATCHES = "content matches"  # an inventory's shared table: (path in the repository, signature) -> match
 NON_PRODUCTION_DIRS = frozenset(
     {"notebooks", "notebook", "nbs", "scratch", "sandbox", "experiments", "experiment", "legacy", "old",
      "archive", "archived", "playground"}
@@ -637,17 +638,26 @@ def _scan_files(index: _Index, inventory: Inventory, found: _Found) -> None:
 def _scan_contents(
     contents: list[tuple[ContentSignature, int]], inventory: Inventory, path: str, found: _Found
 ) -> None:
-    text = inventory.read_text(path) if contents else None
-    if text is None:
+    """Each content signature's evidence in the file, found once for the inventory and every view made from it."""
+    if not contents:
         return
+    known = inventory.shared(CONTENT_MATCHES)
+    origin = inventory.origin(path)
+    text = None
     for content, gid in contents:
-        evidence = _content_evidence(content, path, text)
-        if evidence is not None:
-            found.add(gid, evidence, used=True)
+        key = (origin, content)
+        if key not in known:
+            text = text if text is not None else inventory.read_text(path)
+            if text is None:  # noted by the read, each time
+                return
+            known[key] = _content_match(content, text)
+        match = known[key]
+        if match is not None:
+            found.add(gid, Evidence(path, match[0], snippet=match[1]), used=True)
 
 
-def _content_evidence(content: ContentSignature, path: str, text: str) -> Evidence | None:
-    """Evidence at the first pattern's match when every pattern matches."""
+def _content_match(content: ContentSignature, text: str) -> tuple[int, str] | None:
+    """The line number and text of the first pattern's match when every pattern matches."""
     offset = -1
     for pattern, line_start in zip(content.patterns, content.line_starts, strict=True):
         start = _first_match(pattern, line_start, text)
@@ -657,7 +667,7 @@ def _content_evidence(content: ContentSignature, path: str, text: str) -> Eviden
     start = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
     line = text[start : end if end >= 0 else len(text)]
-    return Evidence(path, text.count("\n", 0, offset) + 1, snippet=clip(line))
+    return text.count("\n", 0, offset) + 1, clip(line)
 
 
 def _first_match(pattern: re.Pattern[str], line_start: str, text: str) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from mlops_audit.analyzers.ci.azure import azure_template_path, template_refs
 from mlops_audit.analyzers.ci.discovery import discover
-from mlops_audit.analyzers.ci.yaml_lines import Map, load_yaml
+from mlops_audit.analyzers.ci.documents import load_document
+from mlops_audit.analyzers.ci.yaml_lines import Map
 from mlops_audit.inventory import Inventory
 
 
@@ -19,8 +20,7 @@ class Files:
 
     def load(self, path: str) -> tuple[Map | None, str | None]:
         if path not in self._cache:
-            text = self.inventory.read_text(path) if self.inventory.get(path) is not None else None
-            self._cache[path] = (None, "cannot be read as text") if text is None else load_yaml(text)
+            self._cache[path] = load_document(self.inventory, path)
         return self._cache[path]
 
     def mapping(self, path: str) -> Map | None:

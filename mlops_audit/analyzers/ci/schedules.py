@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from mlops_audit.analyzers.ci.yaml_lines import Map, key_line, load_yaml
+from mlops_audit.analyzers.ci.documents import load_document
+from mlops_audit.analyzers.ci.yaml_lines import Map, key_line
 from mlops_audit.inventory import Inventory
 from mlops_audit.model import clip
 
@@ -42,7 +43,7 @@ def find_schedules(inventory: Inventory) -> tuple[ScheduledRun, ...]:
         text = inventory.read_text(file.path)
         if text is None or not HINT.search(text):
             continue
-        doc, _ = load_yaml(text)
+        doc, _ = load_document(inventory, file.path)
         if doc is not None:
             found.extend(_schedules(file.path, doc))
     return tuple(sorted(found, key=lambda s: (s.path, s.line or 0, s.name)))
