@@ -323,6 +323,7 @@ class _Collector:
         self.orderings: list[ast.Compare] = []
         self.main_guard = False
         self.shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.names: dict[str, str] | None = None  # written -> resolved call names, when they do not vary
 
     def walk(self, tree: ast.Module, lines: list[str], locate: Locate) -> None:
         self.unit += 1
@@ -395,11 +396,14 @@ class _Collector:
     def facts(self, loc: int, syntax_error: str | None = None) -> CodeFacts:
         for candidates in self.bindings.values():
             candidates.sort()
-        calls = [self._call(*call) for call in sorted(self.calls, key=_first)]
+        # a call's name resolves the same wherever it is written unless some name is bound by several imports
+        self.names = {} if all(len(candidates) == 1 for candidates in self.bindings.values()) else None
+        self.calls.sort(key=_first)
+        calls = list(map(self._call, self.calls))
         sites = [(ref, node) for ref, node in calls if ref.name.rpartition(".")[2] in SITE_LAST]
         return CodeFacts(
             imports=tuple(ref for _, ref in sorted(self.imports, key=_first)),
-            calls=tuple(ref for ref, _ in calls),
+            calls=tuple([ref for ref, _ in calls]),
             decorators=tuple(
                 DecoratorRef(self._resolve(site.written, site.position), target, site.line, site.cell, keywords)
                 for site, target, keywords in sorted(self.decorators, key=_first_key)
@@ -419,8 +423,8 @@ class _Collector:
             syntax_error=syntax_error,
         )
 
-    def _call(self, key: tuple[int, int, int], written: str, cell: int | None, line: int, node: ast.Call,
-              snippet: str) -> tuple[CallRef, ast.Call]:
+    def _call(self, site: tuple[tuple[int, int, int], str, int | None, int, ast.Call, str]) -> tuple[CallRef, ast.Call]:
+        key, written, cell, line, node, snippet = site
         shared = self.shared  # calls repeat: one object per distinct name or value list saves memory
         keywords: tuple[str, ...] = ()
         literals: tuple[tuple[str, str], ...] = ()
@@ -436,7 +440,12 @@ class _Collector:
         if node.args:
             args = tuple([_literal(arg) if type(arg) in LITERAL_NODES else None for arg in node.args])
             args = shared.setdefault(args, args)
-        name = sys.intern(self._resolve(written, key[:2]))
+        names = self.names
+        name = names.get(written) if names is not None else None
+        if name is None:
+            name = sys.intern(self._resolve(written, key[:2]))
+            if names is not None:
+                names[written] = name
         return CallRef(name, line, cell, keywords, literals, snippet, args), node
 
     def _resolve(self, written: str, position: tuple[int, int]) -> str:
@@ -475,8 +484,7 @@ def _first_key(entry: tuple) -> tuple[int, int, int]:
     return entry[0].key
 
 
-def _first(entry: tuple) -> object:
-    return entry[0]
+_first = operator.itemgetter(0)
 
 
 def _written(node: ast.expr) -> str:
@@ -518,9 +526,11 @@ def _literal(node: ast.expr) -> str | None:
         if type(value) is str and len(value) > SNIPPET_LIMIT:
             value = value[:SNIPPET_LIMIT]
         try:
-            return clip(repr(value))
+            text = repr(value)
         except ValueError:  # an int too long to print
             return None
+        # the only whitespace a repr can hold is a plain space: most are already one clipped line
+        return text if len(text) <= SNIPPET_LIMIT and "  " not in text else clip(text)
     try:
         return clip(repr(ast.literal_eval(node)))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):

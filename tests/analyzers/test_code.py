@@ -131,6 +131,21 @@ def test_rebound_name_resolves_through_the_nearest_import_above():
                                                               ("prefect.task", "b")]
 
 
+def test_a_rebound_name_in_calls_resolves_at_each_use_and_others_stay_fixed():
+    code = facts(
+        """
+        import numpy as np
+        import joblib
+        np.save("a.npy", x)
+        joblib.dump(model, "a.pkl")
+        import cupy as np
+        np.save("b.npy", x)
+        joblib.dump(model, "b.pkl")
+        """
+    )
+    assert [c.name for c in code.calls] == ["numpy.save", "joblib.dump", "cupy.save", "joblib.dump"]
+
+
 def test_kfp_pipeline_and_component_decorators():
     code = facts(
         """
