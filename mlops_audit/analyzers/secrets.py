@@ -21,6 +21,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -57,7 +58,7 @@ class Pattern:
     regex: str
     kind: str
     prefix: str | None  # the provider prefix of a token matched whole (shown when masked)
-    markers: tuple[str, ...]  # lower-case substrings, one of which a text must hold for the pattern to match
+    starts: tuple[str, ...]  # lower-case texts, one of which every match starts with (case aside)
     first: str  # the characters a match can start with
 
 
@@ -66,9 +67,9 @@ PATTERNS = (
             ("akia", "asia"), "A"),
     Pattern("aws_secret",
             rf"""(?i:aws_?secret_?access_?key){ASSIGN}["']?(?P<aws_secret_v>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])""",
-            "aws-access-key", None, ("secret",), "Aa"),
+            "aws-access-key", None, ("aws",), "Aa"),
     Pattern("private_key", r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
-            "private-key", r".*", ("private key",), "-"),
+            "private-key", r".*", ("-----begin",), "-"),
     Pattern("github",
             r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,255})(?![A-Za-z0-9_])",
             "github-token", r"github_pat_|gh[pousr]_", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), "g"),
@@ -92,13 +93,10 @@ PATTERNS = (
             r"(?i:(?<![a-z0-9])(?:client[_-]?secret|secret[_-]?key|access[_-]?key|api[_-]?key|apikey|auth[_-]?token"
             rf"|password|passwd|pwd|secret|token)(?![a-z0-9]){ASSIGN}"
             r"""(?P<generic_q>["'])(?P<generic_v>[^"'\n]{8,200})(?P=generic_q))""",
-            "generic-assignment", None,
-            ("password", "passwd", "pwd", "secret", "token", "api_key", "api-key", "apikey", "access_key", "access-key",
-             "accesskey"),
+            "generic-assignment", None, ("client", "secret", "access", "api", "auth", "passw", "pwd", "token"),
             "AaCcPpSsTt"),
 )
 BY_NAME = {pattern.name: pattern for pattern in PATTERNS}
-MARKERS = frozenset(marker for pattern in PATTERNS for marker in pattern.markers)
 PREFIXES = {pattern.name: re.compile(pattern.prefix) for pattern in PATTERNS if pattern.prefix is not None}
 ALLOW_MARKERS = ("pragma: allowlist secret", "gitleaks:allow")
 PLACEHOLDER_VALUES = frozenset({"password", "pass", "passwd", "pwd", "secret", "token", "changeme", "none", "null"})
@@ -325,18 +323,42 @@ def scan_text(
 def find_hits(text: str, dummies: bool = False, start: int = 0, end: int | None = None) -> list[Hit]:
     """Every pattern match in `text[start:end]`; those judged placeholders or noise are kept unreported.
 
-    One pass of a pattern combining only the alternatives whose markers the text holds.
+    The alternatives whose starts the text holds are combined into one pattern, tried only where one of those
+    starts is written (a search trying every position costs a second on a large repository).
     """
     end = len(text) if end is None else end
     lowered = text[start:end].lower()
-    present = {marker for marker in MARKERS if marker in lowered}
-    if not present:
+    active = tuple(pattern.name for pattern in PATTERNS if any(written in lowered for written in pattern.starts))
+    if not active:
         return []
-    active = tuple(pattern.name for pattern in PATTERNS if not present.isdisjoint(pattern.markers))
+    pattern = combined(active)
+    if len(lowered) == end - start and (lowered.isascii() or not ("ı" in lowered or "ſ" in lowered)):
+        matches: Iterable[re.Match[str]] = _matches_at_starts(pattern, text, lowered, start, end, active)
+    else:  # lowering moved characters, or kept some that a case-blind match takes for `i` or `s`
+        matches = pattern.finditer(text, start, end)
     hits: list[Hit] = []
-    for match in combined(active).finditer(text, start, end):
+    for match in matches:
         hits.extend(_hits(text, match, dummies))
     return hits
+
+
+def _matches_at_starts(
+    pattern: re.Pattern[str], text: str, lowered: str, offset: int, end: int, names: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """The matches of `pattern.finditer(text, offset, end)`, tried only where `lowered` (the text from `offset`,
+    in lower case, character for character) has a start of the alternatives `names`."""
+    at: set[int] = set()
+    for name in names:
+        for written in BY_NAME[name].starts:
+            index = lowered.find(written)
+            while index >= 0:
+                at.add(index)
+                index = lowered.find(written, index + 1)
+    reached = 0
+    for index in sorted(at):
+        if index >= reached and (match := pattern.match(text, offset + index, end)):
+            reached = match.end() - offset
+            yield match
 
 
 @lru_cache(maxsize=256)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlops_audit.analyzers import secrets
 from mlops_audit.analyzers.secrets import (
     ENTROPY_THRESHOLD,
     MAX_PER_FILE,
@@ -397,6 +398,30 @@ def test_mask_shows_at_most_a_quarter_and_four_characters(value: str) -> None:
 def test_arbitrary_text_never_raises(source: str) -> None:
     for found in scan_text("a.py", source) + scan_notebook("a.ipynb", source):
         assert found.masked.endswith("…")
+
+
+NAMES = st.sampled_from(["password", "PassWord", "api_key", "APIKEY", "clientsecret", "authtoken", "token", "secret",
+                         "aws_secret_access_key", "wandb.login(key", "tokenizer", "x"])
+FRAGMENTS = st.one_of(
+    TOKENS.map("".join),
+    st.tuples(NAMES, st.sampled_from([" = ", ": ", "="]), st.sampled_from(["'", '"']), st.text(ALNUM, min_size=6,
+              max_size=45)).map(lambda t: f"{t[0]}{t[1]}{t[2]}{t[3]}{t[2]}"),  # an assignment
+    NAMES,
+    st.sampled_from(["AccountKey=", "://", "@", "-----BEGIN PRIVATE KEY-----", "'", '"', "\n", " "]),
+    st.text(ALNUM, min_size=1, max_size=45),
+    st.sampled_from(["é", "İ", "ı", "ſ", "\u212a", "ß", "…"]),  # lower case in other lengths, or matched as i, s, k
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=30).map("".join))
+def test_matches_tried_only_where_a_start_is_written_are_those_of_trying_every_position(text: str) -> None:
+    lowered = text.lower()
+    active = tuple(p.name for p in secrets.PATTERNS if any(written in lowered for written in p.starts))
+    matches = secrets.combined(active).finditer(text) if active else ()
+    every = [hit for match in matches for hit in secrets._hits(text, match, False)]
+    found = secrets.find_hits(text)
+    assert [(h.kind, h.start, h.end, h.reported) for h in found] == [(h.kind, h.start, h.end, h.reported) for h in every]
 
 
 JSON_VALUES = st.recursive(
