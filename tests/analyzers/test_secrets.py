@@ -421,7 +421,8 @@ def test_matches_tried_only_where_a_start_is_written_are_those_of_trying_every_p
     matches = secrets.combined(active).finditer(text) if active else ()
     every = [hit for match in matches for hit in secrets._hits(text, match, False)]
     found = secrets.find_hits(text)
-    assert [(h.kind, h.start, h.end, h.reported) for h in found] == [(h.kind, h.start, h.end, h.reported) for h in every]
+    spans = [(h.kind, h.start, h.end, h.reported) for h in found]
+    assert spans == [(h.kind, h.start, h.end, h.reported) for h in every]
 
 
 JSON_VALUES = st.recursive(
