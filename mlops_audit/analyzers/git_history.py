@@ -173,6 +173,8 @@ def read_history(inventory: Inventory, folders: Sequence[str] = ()) -> dict[str,
     """The repository-wide reads of `analyze_git` (refs, log, large blobs) and the change cadences of the inventory
     and of its views of `folders` (a monorepo's projects), made in another process; `inventory.shared_reads.update`
     keeps them, and no view reads them again."""
+    if folders:  # the cadences of the whole and of every project, from one log of the window when it can be
+        inventory.shared_reads[WINDOW] = None
     analyze_git(inventory)
     for folder in folders:
         analyze_git(inventory.subset(folder))
@@ -222,6 +224,7 @@ def _shallow(repo: git.Repo) -> bool:
 
 
 HISTORY_READS = ("refs", "has-commits", "log", "large-blobs", "cadences")  # the names `_once` keeps them under
+WINDOW = "cadence window"  # a monorepo's log of the window over all paths: None until read, False when unfit
 
 
 def _once(shared: dict[str, Any], name: str, read: Callable[[], T]) -> T:
@@ -261,8 +264,42 @@ def _cadence_of(repo: git.Repo, prefix: str, last: int, shared: dict[str, Any]) 
     """The cadence of the folder at `prefix`, read once for the inventory and all its views."""
     cadences = _once(shared, "cadences", dict)
     if prefix not in cadences:
-        cadences[prefix] = _cadence(repo, prefix, last)
+        since = last - CADENCE_WINDOW_DAYS * DAY
+        if WINDOW in shared and shared[WINDOW] is None:  # wanted, not read yet
+            window = _window_log(repo, since)
+            shared[WINDOW] = window if window is not None and _every_folders(window) else False
+        window = shared.get(WINDOW)
+        if isinstance(window, list) and _plain(prefix):
+            cadences[prefix] = _cadence(window, prefix, since, last)
+        else:
+            records = _window_log(repo, since, prefix or ".")
+            cadences[prefix] = _cadence(records, prefix, since, last) if records is not None else None
     return cadences[prefix]
+
+
+def _window_log(repo: git.Repo, since: int, path: str | None = None) -> list[str] | None:
+    """The commits of the window as log records (see `_change`), newest first, of the folder at `path` or of every
+    path; None when that history cannot be read. A moved file counts as changed at both its paths, so a folder's
+    log is the repository's with only the folder's paths."""
+    try:
+        listing = repo.git.log(
+            f"--since=@{since}", f"--max-count={MAX_CADENCE_COMMITS}", "--format=%x1e%ct%x00%an%x00%ae%x00%p",
+            "--name-only", "--no-renames", "-z", "HEAD", *(("--", path) if path is not None else ()),
+        )
+    except GIT_ERRORS:  # missing objects
+        return None
+    return [record for record in listing.split("\x1e") if record.strip()]
+
+
+def _every_folders(window: list[str]) -> bool:
+    """Whether a folder's log is the window's with only its paths: the window is complete and has no merge (git
+    simplifies a folder's history at merges)."""
+    return len(window) < MAX_CADENCE_COMMITS and not any(" " in _parents(record) for record in window)
+
+
+def _plain(prefix: str) -> bool:
+    """A folder path that git reads as itself, not as a pathspec pattern."""
+    return not prefix.startswith(":") and not any(char in prefix for char in "*?[\\")
 
 
 def _has_commits(repo: git.Repo) -> bool:
@@ -353,17 +390,17 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _cadence(repo: git.Repo, prefix: str, last: int) -> Cadence | None:
-    """The ML changes of the year before `last`, from one bounded log; None when that history cannot be read."""
-    since = last - CADENCE_WINDOW_DAYS * DAY
+def _parents(record: str) -> str:
+    fields = record.split("\0", 4)
+    return fields[3] if len(fields) > 3 else ""
+
+
+def _cadence(records: list[str], prefix: str, since: int, last: int) -> Cadence | None:
+    """The ML changes under `prefix` of the year before `last`, from the window's log records; None when a record is
+    not as git was asked to write it."""
     try:
-        listing = repo.git.log(
-            f"--since=@{since}", f"--max-count={MAX_CADENCE_COMMITS}", "--format=%x1e%ct%x00%an%x00%ae",
-            "--name-only", "-z", "HEAD", "--", prefix or ".",
-        )
-        records = [record for record in listing.split("\x1e") if record.strip()]
         changes = [change for record in records if (change := _change(record, prefix, since)) is not None]
-    except GIT_ERRORS:  # missing objects, or a record git did not write as asked
+    except ValueError:
         return None
     return Cadence(
         since=_iso(since),
@@ -374,8 +411,9 @@ def _cadence(repo: git.Repo, prefix: str, last: int) -> Cadence | None:
 
 
 def _change(record: str, prefix: str, since: int) -> Change | None:
-    """One log record ("time\\0name\\0email\\0\\npath\\0path\\0...") as a change, None when it touched no ML path."""
-    stamp, name, email, *paths = record.split("\0")
+    """One log record ("time\\0name\\0email\\0parents\\0\\npath\\0path\\0...") as a change, None when it touched no
+    ML path under `prefix`."""
+    stamp, name, email, _, *paths = record.split("\0")
     if int(stamp) < since:  # --since may let a few older commits through
         return None
     touched = sorted(

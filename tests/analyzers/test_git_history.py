@@ -172,6 +172,47 @@ def test_cadence_respects_the_audited_subfolder(tmp_path: Path) -> None:
     assert [e.path for e in cadence.pipeline.top_paths] == ["dvc.yaml"]
 
 
+def _monorepo_history(root: Path, merge: bool) -> None:
+    """Two projects changed over a month; a training file moved from one to the other; with `merge`, a branch
+    changing the first project merged back."""
+    repo = new_repo(root)
+    for day in range(4):
+        files = {"a/dvc.yaml": f"# {day}\n".encode(), "b/train.py": b"x = 1\n" * (day + 1)}
+        commit(repo, files, ANA, START + day * DAY)
+    commit(repo, {"b/pipelines/train.py": b"x = 1\n" * 4}, BO, START + 5 * DAY, remove=("b/train.py",))  # git mv
+    if merge:
+        main = repo.active_branch
+        side = repo.create_head("side")
+        side.checkout()
+        commit(repo, {"a/train.py": b"side = 1\n"}, BO, START + 6 * DAY)
+        main.checkout()
+        commit(repo, {"b/dvc.yaml": b"main\n"}, ANA, START + 7 * DAY)
+        repo.git.merge("side", "--no-ff", "-m", "merge side", env={"GIT_COMMITTER_DATE": f"{START + 8 * DAY} +0000"})
+    repo.close()
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_a_monorepos_cadences_read_from_one_log_are_each_projects_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge: bool
+) -> None:
+    _monorepo_history(tmp_path, merge)
+    inventory = build_inventory(tmp_path)
+    alone = [analyze_git(view).cadence for view in (inventory, inventory.subset("a"), inventory.subset("b"))]
+    logs: list[str | None] = []
+    window_log = git_history._window_log
+    monkeypatch.setattr(git_history, "_window_log", lambda repo, since, path=None: (
+        logs.append(path), window_log(repo, since, path))[1])
+    fresh = build_inventory(tmp_path)
+    read = git_history.read_history(fresh, ["a", "b"])["cadences"]
+    assert [read[prefix] for prefix in ("", "a/", "b/")] == alone
+    # one log of every path, unless a merge makes each folder's history git's own to simplify
+    assert logs == ([None, ".", "a/", "b/"] if merge else [None])
+    moved = alone[2]
+    assert moved is not None and moved.training.commits == 5  # the move counts at both paths
+    assert [(e.path, e.snippet) for e in moved.training.top_paths] == [("train.py", "5 changes"),
+                                                                       ("pipelines/train.py", "1 change")]
+
+
 def test_shallow_clone_has_no_cadence(history: Path, tmp_path: Path) -> None:
     clone = git.Repo.clone_from(f"file://{history}", tmp_path / "clone", depth=1)
     clone.close()
@@ -189,6 +230,19 @@ def test_a_missing_tree_leaves_the_cadence_unknown(tmp_path: Path) -> None:
     facts = analyze_git(build_inventory(tmp_path))
     assert facts.commits == 2 and facts.error is None
     assert facts.cadence is None
+
+
+def test_the_cadence_never_reads_file_contents(tmp_path: Path) -> None:
+    """As in a blobless partial clone: a moved and edited file's old content is missing, which finding renames
+    would need to read."""
+    repo = new_repo(tmp_path)
+    commit(repo, {"ml/train.py": b"import torch\n" * 50}, ANA, START)
+    blob = repo.head.commit.tree["ml/train.py"].hexsha
+    commit(repo, {"src/train.py": b"import torch\n" * 49 + b"x = 1\n"}, ANA, START + DAY, remove=("ml/train.py",))
+    repo.close()
+    (tmp_path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    cadence = analyze_git(build_inventory(tmp_path)).cadence
+    assert cadence is not None and cadence.training.commits == 2
 
 
 @pytest.mark.parametrize(
