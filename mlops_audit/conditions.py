@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_audit.analyzers.code import CallRef, ClassRef, DecoratorRef, ImportRef
-from mlops_audit.inventory import RepoFile, glob_matcher
+from mlops_audit.inventory import RepoFile, glob_indexes, glob_matcher
 from mlops_audit.model import Evidence, clip
 
 if TYPE_CHECKING:
@@ -264,17 +264,19 @@ def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
     patterns = _names(condition["file"])
     kinds = _names(condition["kind"]) if "kind" in condition else None
     roles = condition.get("roles", "any")
-    matcher = glob_matcher(tuple(patterns))
     names = _file_names(tuple(patterns))
-    files: Iterable[RepoFile] = facts.files
     if names is not None:  # only the files of those names, in path order
         by_name = facts.derive("files_by_name", _files_by_name)
+        matcher = glob_matcher(tuple(patterns))
         files = sorted((file for name in names for file in by_name.get(name, ())), key=lambda file: file.path)
+        files = [file for file in files if matcher(file.path)]
+    else:
+        paths, file_names = facts.derive("paths_and_names", _paths_and_names)
+        files = [facts.files[index] for index in glob_indexes(tuple(patterns), paths, file_names)]
     hits = [
         f
         for f in files
-        if matcher(f.path)
-        and (not condition.get("tracked") or f.tracked)
+        if (not condition.get("tracked") or f.tracked)
         and (kinds is None or f.kind in kinds)
         and f.size >= condition.get("min_size", 0)
         and _role_ok(f.roles, roles)
@@ -288,6 +290,11 @@ def _file_names(patterns: tuple[str, ...]) -> frozenset[str] | None:
     wildcard); None otherwise."""
     names = {pattern.rsplit("/", 1)[-1] for pattern in patterns}
     return None if any(not name or any(char in name for char in "*?[") for name in names) else frozenset(names)
+
+
+def _paths_and_names(facts: Facts) -> tuple[list[str], list[str]]:
+    paths = [file.path for file in facts.files]
+    return paths, [path.rpartition("/")[2] for path in paths]
 
 
 def _files_by_name(facts: Facts) -> dict[str, list[RepoFile]]:

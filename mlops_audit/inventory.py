@@ -232,11 +232,7 @@ class Inventory:
 
     def glob(self, *patterns: str) -> list[RepoFile]:
         """Files whose path matches any glob; a pattern without `/` also matches the file name anywhere."""
-        whole, name_only = _glob_regexes(patterns)
-        found = set(itertools.compress(range(len(self.files)), map(whole.match, self._paths)))
-        if name_only is not None:
-            found.update(itertools.compress(range(len(self.files)), map(name_only.match, self._names)))
-        return [self.files[index] for index in sorted(found)]
+        return [self.files[index] for index in glob_indexes(patterns, self._paths, self._names)]
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """At most `limit` bytes of a file, or None when it cannot be read safely."""
@@ -485,6 +481,16 @@ def template_view(inventory: Inventory, template: Template) -> Inventory:
 def matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
     """Whether `path` matches a glob; a glob without `/` also matches the file name anywhere."""
     return glob_matcher(tuple(patterns))(path)
+
+
+def glob_indexes(patterns: tuple[str, ...], paths: list[str], names: list[str]) -> list[int]:
+    """The indexes of the paths that match any glob (`matches`), in order, from one C-level pass over the paths
+    and one over their names (`names[i]` is the name of `paths[i]`)."""
+    whole, name_only = _glob_regexes(patterns)
+    found = set(itertools.compress(range(len(paths)), map(whole.match, paths)))
+    if name_only is not None:
+        found.update(itertools.compress(range(len(names)), map(name_only.match, names)))
+    return sorted(found)
 
 
 @functools.lru_cache(maxsize=1024)
