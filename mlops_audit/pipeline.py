@@ -70,12 +70,12 @@ class _Monorepo:
 
 def audit_projects(inventory: Inventory, options: AuditOptions, root: str, cache: FactsCache) -> Assessment:
     """The repository's assessment; in a monorepo, the whole's or the one of the project that reaches further."""
-    known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project
     paths = [f.path for f in inventory.files]
     found = find_project_roots(paths)
     folders = found.roots if len(found.roots) > 1 else []  # a monorepo's projects, each assessed in a view
     # meanwhile, what needs no parse: the git history (of the whole and every project) and each file's secrets
     ahead = start(partial(read_ahead, folders=folders), inventory) if inventory.parallel_safe else lambda: None
+    known = load_rules(options.extra_packs, BUILTINS)  # read once, judged for the whole and every project,
     compile_rules(known)  # and the patterns of the rules and of the stack signatures compiled once, here, for the
     load_signatures()  # processes forked later to inherit
     analyse_sources(inventory, cache)  # every file parsed once, before the projects' views share the parse
