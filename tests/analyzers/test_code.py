@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pickle
 import textwrap
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_audit.analyzers.code import CodeFacts, extract_cells_facts, extract_code_facts
+from mlops_audit.analyzers.code import CallRef, CodeFacts, extract_cells_facts, extract_code_facts
 
 
 def facts(source: str) -> CodeFacts:
@@ -464,3 +466,14 @@ def test_a_source_too_long_to_parse_safely_is_said_so_not_parsed() -> None:
     assert code.syntax_error is not None and "too large to analyse" in code.syntax_error
     assert code.loc == 150_001 and not code.imports
     assert extract_code_facts("s = '" + "a" * 3_000_000 + "'\n").syntax_error is None  # long, but one line
+
+
+def test_code_facts_come_back_whole_from_another_process() -> None:
+    """As the parsing processes send them: every field, each call a CallRef again."""
+    sources = sorted(Path(__file__).parents[2].glob("fixtures/**/*.py"))
+    assert len(sources) > 20
+    for source in sources:
+        code = extract_code_facts(source.read_text(encoding="utf-8"))
+        back = pickle.loads(pickle.dumps(code, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == code
+        assert all(type(call) is CallRef for call in back.calls)
