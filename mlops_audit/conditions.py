@@ -281,7 +281,8 @@ def _file(condition: Mapping[str, Any], facts: Facts) -> Verdict:
         and f.size >= condition.get("min_size", 0)
         and _role_ok(f.roles, roles)
     ]
-    return _found([Evidence(f.path) for f in hits], ", ".join(f.path for f in hits[:3]))
+    # in path order already: the first are the evidence (a pattern such as `*.py` matches most files)
+    return _found([Evidence(f.path) for f in hits[:EVIDENCE_LIMIT]], ", ".join(f.path for f in hits[:3]))
 
 
 @functools.lru_cache(maxsize=1024)
