@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mlops_audit.analyzers import stack
+from mlops_audit.analyzers import ci, stack
 from mlops_audit.analyzers.ci import documents
 from mlops_audit.audit import AuditOptions, run_audit
 from mlops_audit.facts import collect_facts
@@ -141,6 +141,42 @@ def test_views_parse_a_shared_yaml_file_and_search_its_contents_once(
         assert [w.path for w in each.ci.workflows] == [".github/workflows/ci.yml"]
         kfp = next(tool for tool in each.stack.tools if tool.name == "kfp")
         assert [(e.path, e.line) for e in kfp.evidence] == [("pipeline.yaml", 1)]
+
+
+REUSING = """on: push
+jobs:
+  shared:
+    uses: ./.github/workflows/reusable.yml
+  own:
+    uses: ./a/ci/reusable.yml
+"""
+REUSABLE = "on: workflow_call\njobs:\n  test:\n    steps:\n      - run: pytest\n"
+
+
+def test_views_analyse_a_shared_ci_file_once_unless_it_reads_other_files_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_repo(tmp_path, {
+        ".github/workflows/ci.yml": REUSING, ".github/workflows/reusable.yml": REUSABLE,
+        "a/ci/reusable.yml": REUSABLE.replace("pytest", "python train.py"),  # only at this path in the whole
+        "a/pyproject.toml": "[project]\nname = 'a'\n", "a/train.py": "model.fit(x)\n",
+        "b/pyproject.toml": "[project]\nname = 'b'\n", "b/train.py": "model.fit(x)\n",
+    })
+    analysed: list[str] = []
+    analyze_file = ci._analyze_file
+    monkeypatch.setattr(ci, "_analyze_file", lambda path, system, files: analysed.append(path) or analyze_file(
+        path, system, files))
+    inventory = build_inventory(tmp_path)
+    shared = (".github/workflows/ci.yml", ".github/workflows/reusable.yml")
+    views = [inventory, inventory.subset("a", shared), inventory.subset("b", shared)]
+    workflows = [{w.path: w for w in collect_facts(view).ci.workflows} for view in views]
+    # the whole reads a/ci/reusable.yml for ci.yml; neither project has it there, so ci.yml is analysed again once
+    assert sorted(analysed) == [".github/workflows/ci.yml", ".github/workflows/ci.yml",
+                                ".github/workflows/reusable.yml"]
+    whole, a, b = (each[".github/workflows/ci.yml"] for each in workflows)
+    assert {c.text for job in whole.jobs for c in job.commands} == {"pytest", "python train.py"}
+    assert {c.text for job in a.jobs for c in job.commands} == {"pytest"}
+    assert a == b
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,8 @@ from mlops_audit.inventory import Inventory
 
 __all__ = ["CICommand", "CIFacts", "CIJob", "CIWorkflow", "ScheduledRun", "analyze_ci"]
 
+WORKFLOWS = "ci workflows"  # an inventory's shared table: (path, path in the repository, system) -> (reads, workflows)
+
 
 def analyze_ci(inventory: Inventory) -> CIFacts:
     """Every CI file of the inventory as workflows of jobs and classified commands. Never raises."""
@@ -50,10 +52,23 @@ def analyze_ci(inventory: Inventory) -> CIFacts:
     workflows: list[CIWorkflow] = []
     for path, system in files.systems().items():
         try:
-            workflows.extend(_analyze_file(path, system, files))
+            workflows.extend(_shared_analysis(path, system, files))
         except Exception as error:  # a reading bug must cost one file, visibly, not the audit
             workflows.append(_failed(system, path, f"could not be analysed ({error!r:.120})"))
     return CIFacts(tuple(sorted(workflows, key=lambda w: (w.path, w.name))), find_schedules(inventory))
+
+
+def _shared_analysis(path: str, system: str, files: Files) -> list[CIWorkflow]:
+    """The workflows of one CI file, analysed once for the inventory and every view made from it that has the file
+    and reads the same files for it (a monorepo's projects share its root CI)."""
+    known = files.inventory.shared(WORKFLOWS)
+    key = (path, files.inventory.origin(path), system)
+    if key in known and files.reads_alike(known[key][0]):
+        return known[key][1]  # type: ignore[no-any-return]
+    with files.recording() as reads:
+        workflows = _analyze_file(path, system, files)
+    known[key] = (reads, workflows)
+    return workflows
 
 
 def _analyze_file(path: str, system: str, files: Files) -> list[CIWorkflow]:
