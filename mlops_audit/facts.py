@@ -130,7 +130,12 @@ def read_ahead(inventory: Inventory, folders: Sequence[str] = ()) -> ReadAhead:
     history of the inventory and of its views of `folders` (see `read_history`), each file's secrets, which files
     mention inline suppressions, and the notes on the files read."""
     history = read_history(inventory, folders)
-    return ReadAhead(history, file_secrets(inventory, inventory.files), mentions(inventory), inventory.notes)
+    secrets: FileSecrets = {}
+    mentioned: dict[str, bool] = {}
+    for file in inventory.files:  # each file read once for both
+        secrets.update(file_secrets(inventory, [file]))
+        mentioned.update(mentions(inventory, [file]))
+    return ReadAhead(history, secrets, mentioned, inventory.notes)
 
 
 def keep_read_ahead(inventory: Inventory, reads: ReadAhead | None) -> None:

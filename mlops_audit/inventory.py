@@ -183,6 +183,7 @@ class Inventory:
     _paths: list[str] = field(init=False, repr=False)  # each file's path, then its name, in the order of `files`
     _names: list[str] = field(init=False, repr=False)
     _text_cache: dict[str, str] = field(init=False, repr=False, default_factory=dict)
+    _last_text: tuple[str | None, str | None] = field(init=False, repr=False, default=(None, None))
     _reader: FileReader = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -246,10 +247,15 @@ class Inventory:
         """The file as text, or None (with a note) when it is binary, too large or unreadable."""
         if path in self._text_cache:
             return self._text_cache[path]
+        if self._last_text[0] == path:
+            return self._last_text[1]
         text = self._read_text(path)
-        listed = self.get(path)
-        if text is not None and (listed is None or listed.kind not in UNKEPT_KINDS):  # a failure notes each time
-            self._text_cache[path] = text
+        if text is not None:  # a failure notes each time
+            listed = self.get(path)
+            if listed is None or listed.kind not in UNKEPT_KINDS:
+                self._text_cache[path] = text
+            else:  # one at a time, for the analyses that read a file one after another
+                self._last_text = (path, text)
         return text
 
     def _read_text(self, path: str) -> str | None:

@@ -114,12 +114,13 @@ def scan_inline(inventory: Inventory) -> tuple[list[InlineSuppression], list[Not
     return found, notes
 
 
-def mentions(inventory: Inventory) -> dict[str, bool]:
-    """Whether each file that can hold inline suppressions mentions `mlops-audit:`, by its path in the repository:
-    read ahead, in another process, so that the inventory and every view made from it read only those that do."""
+def mentions(inventory: Inventory, files: Iterable[RepoFile]) -> dict[str, bool]:
+    """Whether each of the files that can hold inline suppressions mentions `mlops-audit:`, by its path in the
+    repository: read ahead, in another process, so that the inventory and every view made from it read only those
+    that do."""
     return {
         inventory.origin(file.path): MARKER in (inventory.read_text(file.path) or "")
-        for file in inventory.files
+        for file in files
         if _scanned(file)
     }
 

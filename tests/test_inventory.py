@@ -106,6 +106,19 @@ def test_binary_and_oversized_files_are_not_read_as_text(tmp_path: Path) -> None
     assert kinds == {"bin.py": "binary", "huge.py": "too-large"}
 
 
+def test_code_is_kept_one_file_at_a_time_and_other_texts_for_the_audit(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("a.py", "b.py", "c.yaml"):
+        (tmp_path / name).write_text(f"# {name}\n")
+    inventory = build_inventory(tmp_path)
+    reads: list[str] = []
+    reader = inventory._reader
+    monkeypatch.setattr(reader, "read", lambda path, limit, read=reader.read: reads.append(path) or read(path, limit))
+    for path in ("a.py", "a.py", "c.yaml", "b.py", "b.py", "a.py", "c.yaml"):
+        assert inventory.read_text(path) == f"# {path}\n"
+    assert reads == ["a.py", "c.yaml", "b.py", "a.py"]  # code is analysed into the facts cache, not kept here
+
+
 def test_missing_path_and_file_path_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(PathError, match="no such file"):
         build_inventory(tmp_path / "nope")
