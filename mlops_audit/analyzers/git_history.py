@@ -267,7 +267,7 @@ def _cadence_of(repo: git.Repo, prefix: str, last: int, shared: dict[str, Any]) 
         since = last - CADENCE_WINDOW_DAYS * DAY
         if WINDOW in shared and shared[WINDOW] is None:  # wanted, not read yet
             window = _window_log(repo, since)
-            shared[WINDOW] = window if window is not None and _every_folders(window) else False
+            shared[WINDOW] = window if window is not None and _splits_by_folder(window) else False
         window = shared.get(WINDOW)
         if isinstance(window, list) and _plain(prefix):
             cadences[prefix] = _cadence(window, prefix, since, last)
@@ -291,9 +291,9 @@ def _window_log(repo: git.Repo, since: int, path: str | None = None) -> list[str
     return [record for record in listing.split("\x1e") if record.strip()]
 
 
-def _every_folders(window: list[str]) -> bool:
-    """Whether a folder's log is the window's with only its paths: the window is complete and has no merge (git
-    simplifies a folder's history at merges)."""
+def _splits_by_folder(window: list[str]) -> bool:
+    """Whether each folder's log is the window's with only the folder's paths: the window is complete and has no
+    merge (git simplifies a folder's history at merges)."""
     return len(window) < MAX_CADENCE_COMMITS and not any(" " in _parents(record) for record in window)
 
 
