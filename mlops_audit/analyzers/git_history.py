@@ -6,8 +6,10 @@ stores over `MAX_SCANNED_OBJECTS` objects, and `history_scanned` / `scan_note` s
 
 The change cadence reads one bounded `git log --name-only` over the last year of the repository's own history
 (counted back from its last commit, so the result does not depend on today's date) and sorts the paths each
-commit touched into training code, pipeline definitions and data or model pointers. It is None (unknown) for
-shallow clones and unreadable history.
+commit touched into training code, pipeline definitions and data or model pointers. Renames are not looked for
+(that would read file contents, which a blobless partial clone lacks): a moved file counts as changed at both its
+paths. A monorepo's projects read their cadences from one log of every path when the year holds no merge. It is
+None (unknown) for shallow clones and unreadable history.
 
 A `.git` that git cannot read (a corrupt HEAD or index, a broken branch ref, missing or unreadable objects, a
 repository format from a newer git) never reads as "no history": what could not be read is None (unknown), and
