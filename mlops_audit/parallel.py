@@ -59,32 +59,62 @@ def map_parallel(function: Callable[[T], R], items: Iterable[T], count: int, siz
         return [function(item) for item in itertools.chain(handed, items)]
 
 
-_inherited: tuple[Callable[[Any, Any], Any], Any] | None = None  # what forked workers of `fork_map` call
-
-
 def fork_map(function: Callable[[C, T], R], context: C, items: Sequence[T]) -> list[R]:
-    """`[function(context, item) for item in items]`, in forked workers when the platform can fork and there are
-    cores to spare. The workers inherit `context` as it is in memory (never pickled, so it may be large or hold
-    what cannot be pickled); only the items and the results are copied."""
-    global _inherited
+    """`[function(context, item) for item in items]`, shared between this process and forked ones when the platform
+    can fork and there are cores to spare: each process takes the next item not taken yet, so a long item does
+    not hold the others back. The forked processes inherit `context` as it is in memory (never pickled, so it may be
+    large or hold what cannot be pickled); only their results are copied back, all at once when they run out of
+    items. An item taken by a process that fails is done here."""
     count = min(workers(), len(items))
     if count < 2 or not FORK:
         return [function(context, item) for item in items]
-    _inherited = (function, context)
+    fork = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_call_inherited, items))
-    except (BrokenProcessPool, OSError):
+        taken = fork.Value("i", 0)  # how many items were taken, in order
+    except OSError:  # no shared memory to count in
         return [function(context, item) for item in items]
+    helpers = []
+    for _ in range(count - 1):
+        receiver, sender = fork.Pipe(duplex=False)
+        try:
+            process = fork.Process(target=_send_taken, args=(sender, function, context, items, taken), daemon=True)
+            process.start()
+        except OSError:
+            receiver.close()
+            break
+        finally:
+            sender.close()
+        helpers.append((process, receiver))
+    results = dict(_take(function, context, items, taken))
+    for process, receiver in helpers:
+        try:
+            results.update(receiver.recv())
+        except (EOFError, OSError):  # the process ended without its results
+            pass
+        finally:
+            receiver.close()
+            process.join()
+    return [results[index] if index in results else function(context, items[index]) for index in range(len(items))]
+
+
+def _take(function: Callable[[C, T], R], context: C, items: Sequence[T], taken: Any) -> Iterator[tuple[int, R]]:
+    """(index, result) of each item this process takes, until none is left."""
+    while True:
+        with taken.get_lock():
+            index = taken.value
+            taken.value += 1
+        if index >= len(items):
+            return
+        yield index, function(context, items[index])
+
+
+def _send_taken(sender: Any, function: Callable[[C, T], R], context: C, items: Sequence[T], taken: Any) -> None:
+    try:
+        sender.send(list(_take(function, context, items, taken)))
+    except Exception:  # no results: the items this process took are done by the one that started it
+        pass
     finally:
-        _inherited = None
-
-
-def _call_inherited(item: Any) -> Any:
-    if _inherited is None:
-        raise RuntimeError("fork_map worker started without its context")
-    function, context = _inherited
-    return function(context, item)
+        sender.close()
 
 
 def start(function: Callable[[C], R], context: C) -> Callable[[], R | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -126,12 +127,30 @@ def scaled(context: dict[str, object], item: int) -> tuple[int, int]:
     return item * int(context["factor"]), os.getpid()  # type: ignore[call-overload]
 
 
+def slowly_scaled(context: dict[str, object], item: int) -> tuple[int, int]:
+    time.sleep(0.01)  # long enough for every process to take items
+    return scaled(context, item)
+
+
 @pytest.mark.skipif(not parallel.FORK, reason="fork_map forks on Linux only; elsewhere it runs in this process")
-def test_forked_workers_inherit_a_context_that_could_not_be_pickled() -> None:
+def test_forked_processes_share_the_items_and_inherit_a_context_that_could_not_be_pickled() -> None:
     context = {"factor": 3, "unpicklable": lambda: None}
-    results = parallel.fork_map(scaled, context, list(range(40)))
+    results = parallel.fork_map(slowly_scaled, context, list(range(40)))
     assert [value for value, _ in results] == [n * 3 for n in range(40)]
-    assert os.getpid() not in {pid for _, pid in results}
+    pids = {pid for _, pid in results}
+    assert os.getpid() in pids and len(pids) == min(parallel.workers(), 40)
+
+
+def failing_elsewhere(context: dict[str, object], item: int) -> tuple[int, int]:
+    if os.getpid() != context["parent"]:
+        os._exit(3)  # a forked process killed while it works (a memory limit, say)
+    return slowly_scaled(context, item)
+
+
+@pytest.mark.skipif(not parallel.FORK, reason="fork_map forks on Linux only; elsewhere it runs in this process")
+def test_items_taken_by_a_forked_process_that_dies_are_done_here() -> None:
+    results = parallel.fork_map(failing_elsewhere, {"factor": 2, "parent": os.getpid()}, list(range(12)))
+    assert results == [(n * 2, os.getpid()) for n in range(12)]
 
 
 def test_with_one_core_the_context_is_used_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
