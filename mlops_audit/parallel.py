@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -73,27 +74,10 @@ def fork_map(function: Callable[[C, T], R], context: C, items: Sequence[T]) -> l
         taken = fork.Value("i", 0)  # how many items were taken, in order
     except OSError:  # no shared memory to count in
         return [function(context, item) for item in items]
-    helpers = []
-    for _ in range(count - 1):
-        receiver, sender = fork.Pipe(duplex=False)
-        try:
-            process = fork.Process(target=_send_taken, args=(sender, function, context, items, taken), daemon=True)
-            process.start()
-        except OSError:
-            receiver.close()
-            break
-        finally:
-            sender.close()
-        helpers.append((process, receiver))
+    others = [start(partial(_all_taken, function, items, taken), context) for _ in range(count - 1)]
     results = dict(_take(function, context, items, taken))
-    for process, receiver in helpers:
-        try:
-            results.update(receiver.recv())
-        except (EOFError, OSError):  # the process ended without its results
-            pass
-        finally:
-            receiver.close()
-            process.join()
+    for other in others:
+        results.update(other() or ())  # nothing from a process that failed: what it took is done below
     return [results[index] if index in results else function(context, items[index]) for index in range(len(items))]
 
 
@@ -108,13 +92,8 @@ def _take(function: Callable[[C, T], R], context: C, items: Sequence[T], taken: 
         yield index, function(context, items[index])
 
 
-def _send_taken(sender: Any, function: Callable[[C, T], R], context: C, items: Sequence[T], taken: Any) -> None:
-    try:
-        sender.send(list(_take(function, context, items, taken)))
-    except Exception:  # no results: the items this process took are done by the one that started it
-        pass
-    finally:
-        sender.close()
+def _all_taken(function: Callable[[C, T], R], items: Sequence[T], taken: Any, context: C) -> list[tuple[int, R]]:
+    return list(_take(function, context, items, taken))
 
 
 def start(function: Callable[[C], R], context: C) -> Callable[[], R | None]:
