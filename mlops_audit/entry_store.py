@@ -15,6 +15,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ def _open(folder: Path) -> sqlite3.Connection | None:
             connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             try:
                 connection.execute("PRAGMA auto_vacuum = INCREMENTAL")  # effective only before the table exists
-                connection.execute("PRAGMA journal_mode = WAL")  # where the file system allows it
+                _write_ahead(connection)
                 if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                     _make_table(connection)
             except sqlite3.OperationalError:  # locked, read-only, full
@@ -124,6 +125,21 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         except (OSError, sqlite3.Error):
             return None
     return None
+
+
+def _write_ahead(connection: sqlite3.Connection) -> None:
+    """Log writes ahead, where the file system allows it. The switch needs the database to itself and does not wait
+    for it as other statements do: while another process or thread sets up the same new database, it is tried
+    again, for as long as a write would wait."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _make_table(connection: sqlite3.Connection) -> None:

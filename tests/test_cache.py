@@ -246,6 +246,24 @@ def test_a_version_bump_invalidates(repo: Path, tmp_path: Path, monkeypatch: pyt
     assert (cache.hits, cache.misses) == (0, ANALYSED)
 
 
+def test_a_new_database_another_run_is_setting_up_is_waited_for(tmp_path: Path) -> None:
+    """Switching to write-ahead logging does not wait for a lock as other statements do: a run opening the cache
+    while another holds the new database must not give up on it for the rest of the audit."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    holder = sqlite3.connect(folder / entry_store.DATABASE, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE other (x)")
+    holder.execute("BEGIN IMMEDIATE")  # as a run that is making the database, before it logs ahead
+    released = threading.Timer(0.3, holder.rollback)
+    released.start()
+    cache = FactsCache(folder)
+    key = cache.key("python", "print(1)\n")
+    cache.put(key, {"made": True})
+    released.join()
+    holder.close()
+    assert cache.get(key, lambda data: data) == {"made": True}
+
+
 def test_concurrent_writers_of_one_key_never_leave_a_corrupt_entry(tmp_path: Path) -> None:
     cache = FactsCache(tmp_path / "cache")
     key = cache.key("python", "print(1)\n")
