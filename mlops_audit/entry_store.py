@@ -136,9 +136,9 @@ def _write_ahead(connection: sqlite3.Connection) -> None:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
             return
-        except sqlite3.OperationalError:
-            if time.monotonic() > deadline:
-                raise
+        except sqlite3.OperationalError as error:
+            if str(error) != "database is locked" or time.monotonic() > deadline:
+                raise  # not a lock (a read-only file, say), or one held too long
             time.sleep(0.01)
 
 

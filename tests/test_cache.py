@@ -7,6 +7,7 @@ import contextlib
 import json
 import sqlite3
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -262,6 +263,19 @@ def test_a_new_database_another_run_is_setting_up_is_waited_for(tmp_path: Path) 
     released.join()
     holder.close()
     assert cache.get(key, lambda data: data) == {"made": True}
+
+
+def test_only_a_lock_is_waited_for_when_the_database_is_set_up() -> None:
+    """A database that cannot be written (a read-only file) is given up at once, not after a lock's wait."""
+
+    class ReadOnly:
+        def execute(self, statement: str) -> None:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError):
+        entry_store._write_ahead(ReadOnly())  # type: ignore[arg-type]
+    assert time.monotonic() - started < 1
 
 
 def test_concurrent_writers_of_one_key_never_leave_a_corrupt_entry(tmp_path: Path) -> None:
